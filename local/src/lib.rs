@@ -1,0 +1,208 @@
+//! A local API Gateway (HTTP API, payload 2.0, Lambda REQUEST authorizer with simple
+//! responses). Each request is turned into the events API Gateway would send and run through
+//! the same handlers as the Lambda binaries, in the same order: route match, identity source
+//! check, authorizer, route handler.
+
+use std::{collections::HashMap, sync::Arc};
+
+use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use axiom_shared::{api, auth, routes, store::Store};
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    extract::State,
+    http::{HeaderMap, Request, StatusCode, header::AUTHORIZATION, request::Parts},
+    response::{IntoResponse, Response},
+};
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+/// API Gateway's own limit on a request body; the handlers apply the API's smaller one.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// The gateway as an axum router: every request goes through [`gateway`].
+pub fn router(store: Store) -> Router {
+    Router::new().fallback(gateway).with_state(Arc::new(store))
+}
+
+/// API Gateway's own answers carry `{"message": ...}` bodies.
+fn gateway_answer(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        json!({ "message": message }).to_string(),
+    )
+        .into_response()
+}
+
+async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, GATEWAY_MAX_BODY).await else {
+        return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    let Some((route, path_parameters)) = routes::find(parts.method.as_str(), parts.uri.path())
+    else {
+        return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
+    };
+    // The identity source is the Authorization header: without it API Gateway answers 401
+    // and never calls the authorizer.
+    if parts
+        .headers
+        .get(AUTHORIZATION)
+        .is_none_or(|value| value.is_empty())
+    {
+        return gateway_answer(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    let event = Event::new(&parts, route, path_parameters);
+    let verdict = match auth::authorize(&store, event.authorizer_request()).await {
+        Ok(verdict) => verdict,
+        Err(error) => {
+            tracing::error!(%error, "authorizer failed");
+            return gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        }
+    };
+    if !verdict.is_authorized {
+        return gateway_answer(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let request = event.route_request(verdict.context, &body);
+    into_axum(api::handle(route.function, &store, request).await)
+}
+
+/// The parts of a request that both events share.
+struct Event {
+    route_key: String,
+    raw_path: String,
+    raw_query_string: String,
+    headers: Map<String, Value>,
+    query_string_parameters: Map<String, Value>,
+    path_parameters: HashMap<String, String>,
+    request_context: Value,
+}
+
+impl Event {
+    fn new(parts: &Parts, route: &routes::Route, path_parameters: HashMap<String, String>) -> Self {
+        let raw_query_string = parts.uri.query().unwrap_or_default().to_owned();
+        let now = time::OffsetDateTime::now_utc();
+        let time_format = time::macros::format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+        );
+        let request_context = json!({
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": header(&parts.headers, "host").unwrap_or("127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": format!("{:?}", parts.version),
+                "sourceIp": "127.0.0.1",
+                "userAgent": header(&parts.headers, "user-agent").unwrap_or_default(),
+            },
+            "requestId": axiom_shared::store::new_id(),
+            "routeKey": route.key(),
+            "stage": "$default",
+            "time": now.format(time_format).unwrap_or_default(),
+            "timeEpoch": now.unix_timestamp() * 1000 + i64::from(now.millisecond()),
+        });
+        Self {
+            route_key: route.key(),
+            raw_path: parts.uri.path().to_owned(),
+            query_string_parameters: joined(
+                form_urlencoded::parse(raw_query_string.as_bytes()).into_owned(),
+            ),
+            raw_query_string,
+            headers: joined(parts.headers.iter().filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })),
+            path_parameters,
+            request_context,
+        }
+    }
+
+    /// The payload 2.0 REQUEST authorizer event.
+    fn authorizer_request(&self) -> ApiGatewayV2CustomAuthorizerV2Request {
+        let identity = self
+            .headers
+            .get("authorization")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let event = json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": format!("arn:aws:execute-api:us-east-1:000000000000:local/$default/{}", self.route_key.replacen(' ', "", 1)),
+            "identitySource": [identity],
+            "routeKey": self.route_key,
+            "rawPath": self.raw_path,
+            "rawQueryString": self.raw_query_string,
+            "headers": self.headers,
+            "queryStringParameters": self.query_string_parameters,
+            "pathParameters": self.path_parameters,
+            "requestContext": self.request_context,
+        });
+        serde_json::from_value(event).expect("the local gateway builds valid authorizer events")
+    }
+
+    /// The payload 2.0 route event, with the authorizer's context, as `lambda_http` reads it.
+    fn route_request(
+        self,
+        authorizer_context: Map<String, Value>,
+        body: &[u8],
+    ) -> lambda_http::Request {
+        let mut request_context = self.request_context;
+        request_context["authorizer"] = json!({ "lambda": authorizer_context });
+        let (body, is_base64_encoded) = match std::str::from_utf8(body) {
+            Ok("") => (Value::Null, false),
+            Ok(text) => (Value::String(text.to_owned()), false),
+            Err(_) => (
+                Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            ),
+        };
+        let event = json!({
+            "version": "2.0",
+            "routeKey": self.route_key,
+            "rawPath": self.raw_path,
+            "rawQueryString": self.raw_query_string,
+            "headers": self.headers,
+            "queryStringParameters": self.query_string_parameters,
+            "pathParameters": self.path_parameters,
+            "requestContext": request_context,
+            "body": body,
+            "isBase64Encoded": is_base64_encoded,
+        });
+        lambda_http::request::from_str(&event.to_string())
+            .expect("the local gateway builds valid route events")
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Repeated names joined with commas, as API Gateway does in payload 2.0.
+fn joined(pairs: impl Iterator<Item = (String, String)>) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (name, value) in pairs {
+        match map.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                map.insert(name, Value::String(value));
+            }
+        }
+    }
+    map
+}
+
+fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(text) => text.into_bytes(),
+        lambda_http::Body::Binary(bytes) => bytes,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,123 @@
+//! Route handlers: each reads the request, calls the domain and the store, and answers through
+//! [`crate::http`]. The Lambda binaries and the local server both call these.
+
+use lambda_http::{Body, Request, Response, http::StatusCode};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    http::{self, ApiError, Caller},
+    keys,
+    routes::Function,
+    store::{KeySummary, Store, StoreError},
+};
+
+/// Runs the handler of `function`.
+pub async fn handle(function: Function, store: &Store, req: Request) -> Response<Body> {
+    match function {
+        Function::CreateKey => create_key(store, req).await,
+        Function::ListKeys => list_keys(store, req).await,
+        Function::RevokeKey => revoke_key(store, req).await,
+        Function::Whoami => whoami(req).await,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKeyBody {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct CreatedKeyBody<'a> {
+    id: &'a str,
+    name: &'a str,
+    key: &'a str,
+    masked: Option<&'a str>,
+    created_at: &'a str,
+}
+
+/// `POST /v1/api-keys`
+pub async fn create_key(store: &Store, req: Request) -> Response<Body> {
+    http::respond(
+        async {
+            let caller = Caller::of(&req)?;
+            let body: CreateKeyBody = http::body(&req)?;
+            let name = keys::validate_key_name(&body.name)
+                .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
+            let created = store.create_key(&caller.account, name).await?;
+            tracing::info!(key_id = created.summary.key_id, "created an API key");
+            let summary = &created.summary;
+            Ok(http::json(
+                StatusCode::CREATED,
+                &CreatedKeyBody {
+                    id: &summary.key_id,
+                    name: &summary.name,
+                    key: created.raw.expose(),
+                    masked: summary.masked.as_deref(),
+                    created_at: &summary.created_at,
+                },
+            ))
+        }
+        .await,
+    )
+}
+
+#[derive(Serialize)]
+struct KeyList {
+    keys: Vec<KeySummary>,
+}
+
+/// `GET /v1/api-keys`
+pub async fn list_keys(store: &Store, req: Request) -> Response<Body> {
+    http::respond(
+        async {
+            let caller = Caller::of(&req)?;
+            let keys = store.list_keys(&caller.account.account_id).await?;
+            Ok(http::json(StatusCode::OK, &KeyList { keys }))
+        }
+        .await,
+    )
+}
+
+/// `DELETE /v1/api-keys/{id}`
+pub async fn revoke_key(store: &Store, req: Request) -> Response<Body> {
+    http::respond(
+        async {
+            let caller = Caller::of(&req)?;
+            let key_id =
+                http::path_param(&req, "id").ok_or(ApiError::NotFound("API key not found"))?;
+            match store.revoke_key(&caller.account.account_id, key_id).await {
+                Ok(()) => {
+                    tracing::info!(key_id, "revoked an API key");
+                    Ok(http::no_content())
+                }
+                Err(StoreError::NotFound) => Err(ApiError::NotFound("API key not found")),
+                Err(error) => Err(error.into()),
+            }
+        }
+        .await,
+    )
+}
+
+#[derive(Serialize)]
+struct WhoamiBody<'a> {
+    email: &'a str,
+    tenant: &'a str,
+    account_id: &'a str,
+    key_id: &'a str,
+}
+
+/// `GET /v1/whoami`: answered from the authorizer's verdict alone.
+pub async fn whoami(req: Request) -> Response<Body> {
+    http::respond(Caller::of(&req).map(|caller| {
+        http::json(
+            StatusCode::OK,
+            &WhoamiBody {
+                email: &caller.account.email,
+                tenant: &caller.account.tenant,
+                account_id: &caller.account.account_id,
+                key_id: &caller.key_id,
+            },
+        )
+    }))
+}

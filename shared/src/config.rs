@@ -1,0 +1,57 @@
+//! Configuration from the environment, read once at init.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, retry::RetryConfig, timeout::TimeoutConfig};
+pub use aws_sdk_dynamodb::Client;
+
+pub const DEFAULT_TABLE_NAME: &str = "axiom";
+
+/// Name of the one table, from `TABLE_NAME` (default `axiom`).
+pub fn table_name() -> String {
+    std::env::var("TABLE_NAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| DEFAULT_TABLE_NAME.to_owned())
+}
+
+/// Bounds every DynamoDB call so that a database outage fails a request within a few seconds
+/// (the authorizer then fails closed) instead of hanging until the Lambda timeout.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(4))
+        .build()
+}
+
+/// A DynamoDB client from the SDK's standard environment (`AWS_REGION`,
+/// `AWS_ENDPOINT_URL_DYNAMODB`, credentials), with bounded timeouts and retries.
+pub async fn dynamodb_client() -> Client {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await;
+    Client::new(&sdk)
+}
+
+/// A client for a DynamoDB Local endpoint, with the dummy credentials it accepts.
+pub async fn local_dynamodb_client(endpoint: &str) -> Client {
+    let credentials =
+        aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local");
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await;
+    Client::new(&sdk)
+}
+
+/// The store for this process, from the environment.
+pub async fn store() -> crate::store::Store {
+    crate::store::Store::new(dynamodb_client().await, table_name())
+}

@@ -1,0 +1,256 @@
+//! The one place where results become HTTP responses, and where requests are read: the body
+//! (size, JSON, schema) and the caller (from the authorizer's context, never from the request).
+
+use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::store::{Account, StoreError};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// An error answered to the client as `{"error": {"code", "message"}}`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("request body is larger than {} KiB", MAX_BODY_BYTES / 1024)]
+    PayloadTooLarge,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    /// The details were logged where the fault happened; the client learns nothing more.
+    #[error("internal server error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidJson(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidJson(_) => "invalid_json",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
+        json(self.status(), &body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// Only for faults: expected outcomes (not found, conflicts) are matched by the caller.
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "store failure");
+        Self::Internal
+    }
+}
+
+/// Turns a handler's result into the response, errors included.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let body = serde_json::to_vec(value).expect("response types always serialize");
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::Binary(body))
+        .expect("static response parts are valid")
+}
+
+pub fn no_content() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .expect("static response parts are valid")
+}
+
+/// Reads the JSON body into `T` (which should deny unknown fields). Whatever the
+/// `content-type`: the API speaks only JSON.
+pub fn body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson(
+            "request body must be a JSON object".into(),
+        ));
+    }
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let detail = without_position(&inner);
+        if inner.is_syntax() || inner.is_eof() {
+            invalid_json(&inner)
+        } else if path == "." {
+            ApiError::InvalidRequest(detail)
+        } else {
+            ApiError::InvalidRequest(format!("{path}: {detail}"))
+        }
+    })?;
+    json.end().map_err(|error| invalid_json(&error))?;
+    Ok(value)
+}
+
+fn invalid_json(error: &serde_json::Error) -> ApiError {
+    ApiError::InvalidJson(format!(
+        "request body is not valid JSON: {}",
+        without_position(error)
+    ))
+}
+
+/// serde_json's message without its " at line 1 column 9" suffix.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// A path parameter of the matched route.
+pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+}
+
+/// Who is calling, as the authorizer decided: the only source of account and tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub account: Account,
+    pub key_id: String,
+}
+
+impl Caller {
+    pub fn of(req: &Request) -> Result<Self, ApiError> {
+        let fields = req
+            .request_context_ref()
+            .and_then(|context| context.authorizer())
+            .map(|authorizer| &authorizer.fields);
+        let field = |name: &str| {
+            fields
+                .and_then(|fields| fields.get(name))
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        match (
+            field("account_id"),
+            field("tenant"),
+            field("email"),
+            field("key_id"),
+        ) {
+            (Some(account_id), Some(tenant), Some(email), Some(key_id)) => Ok(Self {
+                account: Account {
+                    account_id,
+                    email,
+                    tenant,
+                },
+                key_id,
+            }),
+            _ => {
+                tracing::error!("request reached a handler without the authorizer's context");
+                Err(ApiError::Internal)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+    }
+
+    fn request(body: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .body(Body::Text(body.to_owned()))
+            .unwrap()
+    }
+
+    fn error_of(body: &str) -> ApiError {
+        super::body::<Named>(&request(body)).unwrap_err()
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        assert_eq!(
+            error_of(r#"{"name": 5}"#),
+            ApiError::InvalidRequest("name: invalid type: integer `5`, expected a string".into())
+        );
+        assert_eq!(
+            error_of("{}"),
+            ApiError::InvalidRequest("missing field `name`".into())
+        );
+        assert_eq!(
+            error_of(r#"{"name":"x","extra":1}"#),
+            ApiError::InvalidRequest("unknown field `extra`, expected `name`".into())
+        );
+        assert_eq!(
+            error_of("[]"),
+            ApiError::InvalidRequest("invalid type: sequence, expected struct Named".into())
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_invalid_json() {
+        assert!(matches!(error_of("{"), ApiError::InvalidJson(_)));
+        assert!(matches!(
+            error_of("{\"name\":\"x\"} trailing"),
+            ApiError::InvalidJson(_)
+        ));
+        assert!(matches!(error_of(""), ApiError::InvalidJson(_)));
+    }
+
+    #[test]
+    fn oversized_body_is_413() {
+        let big = format!("{{\"name\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(error_of(&big), ApiError::PayloadTooLarge);
+        assert_eq!(
+            ApiError::PayloadTooLarge.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn error_body_has_one_shape_and_no_internals() {
+        let response = ApiError::Internal.into_response();
+        assert_eq!(response.status(), 500);
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal_error", "message": "internal server error"}})
+        );
+    }
+
+    #[test]
+    fn caller_is_missing_without_authorizer_context() {
+        assert_eq!(Caller::of(&request("")), Err(ApiError::Internal));
+    }
+}

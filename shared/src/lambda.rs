@@ -1,0 +1,37 @@
+//! Lambda wiring shared by the function binaries: tracing, one store per process (built at
+//! init, reused by every invocation), and the runtime loop.
+
+use std::convert::Infallible;
+
+pub use lambda_http::Error;
+use lambda_http::{lambda_runtime, service_fn};
+
+use crate::{api, auth, config, routes::Function};
+
+/// Serves one HTTP route's handler under the Lambda runtime.
+pub async fn run_route(function: Function) -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let store = config::store().await;
+    let store = &store;
+    lambda_http::run(service_fn(move |request| async move {
+        Ok::<_, Infallible>(api::handle(function, store, request).await)
+    }))
+    .await
+}
+
+/// Serves the authorizer under the Lambda runtime. The DynamoDB connection is opened during
+/// init so that the first request does not pay the TLS handshake.
+pub async fn run_authorizer() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let store = config::store().await;
+    store.warm_connection().await;
+    let store = &store;
+    lambda_runtime::run(service_fn(
+        move |event: lambda_runtime::LambdaEvent<_>| async move {
+            auth::authorize(store, event.payload)
+                .await
+                .map_err(Error::from)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,496 @@
+//! Everything that talks to DynamoDB. One table; see `docs/table-design.md` for the layout.
+//!
+//! | item        | pk                 | sk             | written by                       |
+//! |-------------|--------------------|----------------|----------------------------------|
+//! | account     | `ACCOUNT#<id>`     | `ACCOUNT`      | create-account                   |
+//! | email claim | `EMAIL#<email>`    | `EMAIL`        | create-account (keeps emails unique) |
+//! | key         | `ACCOUNT#<id>`     | `KEY#<key id>` | create, revoke; last use          |
+//! | credential  | `CREDENTIAL#<sha256>` | `CREDENTIAL` | create, revoke; last use claim    |
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::{DisplayErrorContext, SdkError},
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, Delete, Put, TransactWriteItem},
+};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    keys::{KeyHash, RawKey},
+    table::{PARTITION_KEY, SORT_KEY},
+    timestamp,
+};
+
+/// How often at most `last_used_at` is written for one key.
+pub const LAST_USED_INTERVAL: Duration = Duration::minutes(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("DynamoDB request failed: {0}")]
+    Dynamo(String),
+    #[error("stored item does not have the expected shape: {0}")]
+    Malformed(#[from] serde_dynamo::Error),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(DisplayErrorContext(error).to_string())
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(error: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Dynamo(error.to_string())
+    }
+}
+
+/// An account, as `axiom-admin create-account` made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub account_id: String,
+    pub email: String,
+    pub tenant: String,
+}
+
+/// What the authorizer learns from a key: who is calling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub account_id: String,
+    pub tenant: String,
+    pub email: String,
+    pub key_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// A key as listed: never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySummary {
+    #[serde(rename = "id")]
+    pub key_id: String,
+    pub name: String,
+    /// `None` for keys stored before masking metadata existed.
+    pub masked: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A key just minted, with the raw key that is shown this once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub summary: KeySummary,
+    pub raw: RawKey,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccountItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    account: Account,
+    created_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailItem {
+    pk: String,
+    sk: String,
+    account_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyItem {
+    pk: String,
+    sk: String,
+    key_id: String,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    masked: Option<String>,
+    key_hash: String,
+    created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_used_at: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CredentialItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    credential: Credential,
+}
+
+fn account_pk(account_id: &str) -> String {
+    format!("ACCOUNT#{account_id}")
+}
+
+fn key_sk(key_id: &str) -> String {
+    format!("KEY#{key_id}")
+}
+
+fn credential_pk(hash: &KeyHash) -> String {
+    format!("CREDENTIAL#{}", hash.as_str())
+}
+
+const ACCOUNT_SK: &str = "ACCOUNT";
+const EMAIL_SK: &str = "EMAIL";
+const CREDENTIAL_SK: &str = "CREDENTIAL";
+const KEY_SK_PREFIX: &str = "KEY#";
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// Ids sort by creation time (UUIDv7), so a key's sort key orders the list newest first.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn put<T: Serialize>(
+        &self,
+        item: &T,
+        condition: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .condition_expression(condition)
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete_existing(&self, pk: String, sk: String) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk))
+            .condition_expression("attribute_exists(pk)")
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// The key item and its credential, both new.
+    fn key_items(
+        &self,
+        account: &Account,
+        name: String,
+        now: OffsetDateTime,
+    ) -> Result<(CreatedKey, [TransactWriteItem; 2]), StoreError> {
+        let raw = RawKey::generate();
+        let hash = raw.hash();
+        let key_id = new_id();
+        let created_at = timestamp::format(now);
+        let key = KeyItem {
+            pk: account_pk(&account.account_id),
+            sk: key_sk(&key_id),
+            key_id: key_id.clone(),
+            name: name.clone(),
+            masked: Some(raw.masked()),
+            key_hash: hash.as_str().to_owned(),
+            created_at: created_at.clone(),
+            last_used_at: None,
+        };
+        let credential = CredentialItem {
+            pk: credential_pk(&hash),
+            sk: CREDENTIAL_SK.to_owned(),
+            credential: Credential {
+                account_id: account.account_id.clone(),
+                tenant: account.tenant.clone(),
+                email: account.email.clone(),
+                key_id: key_id.clone(),
+                last_used_at: None,
+            },
+        };
+        let writes = [
+            self.put(&key, "attribute_not_exists(pk)")?,
+            self.put(&credential, "attribute_not_exists(pk)")?,
+        ];
+        let summary = KeySummary {
+            key_id,
+            name,
+            masked: key.masked,
+            created_at,
+            last_used_at: None,
+        };
+        Ok((CreatedKey { summary, raw }, writes))
+    }
+
+    /// Creates an account and its first key in one transaction. The email is unique.
+    pub async fn create_account(
+        &self,
+        email: &str,
+        tenant: &str,
+        first_key_name: &str,
+    ) -> Result<(Account, CreatedKey), StoreError> {
+        let now = timestamp::now();
+        let account = Account {
+            account_id: new_id(),
+            email: email.to_owned(),
+            tenant: tenant.to_owned(),
+        };
+        let account_item = AccountItem {
+            pk: account_pk(&account.account_id),
+            sk: ACCOUNT_SK.to_owned(),
+            account: account.clone(),
+            created_at: timestamp::format(now),
+        };
+        let email_item = EmailItem {
+            pk: format!("EMAIL#{email}"),
+            sk: EMAIL_SK.to_owned(),
+            account_id: account.account_id.clone(),
+        };
+        let (key, key_writes) = self.key_items(&account, first_key_name.to_owned(), now)?;
+        let mut writes = vec![
+            self.put(&account_item, "attribute_not_exists(pk)")?,
+            self.put(&email_item, "attribute_not_exists(pk)")?,
+        ];
+        writes.extend(key_writes);
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok((account, key)),
+            // Only the email claim can already exist: the other items have fresh ids.
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Mints a new key for the account.
+    pub async fn create_key(
+        &self,
+        account: &Account,
+        name: String,
+    ) -> Result<CreatedKey, StoreError> {
+        let (key, writes) = self.key_items(account, name, timestamp::now())?;
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes.to_vec()))
+            .send()
+            .await?;
+        Ok(key)
+    }
+
+    /// The account's keys, newest first: one strongly consistent Query of its partition.
+    pub async fn list_keys(&self, account_id: &str) -> Result<Vec<KeySummary>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+            .expression_attribute_values(":prefix", s(KEY_SK_PREFIX))
+            .scan_index_forward(false)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
+        pages
+            .into_iter()
+            .map(|item| {
+                let key: KeyItem = serde_dynamo::from_item(item)?;
+                Ok(KeySummary {
+                    key_id: key.key_id,
+                    name: key.name,
+                    masked: key.masked,
+                    created_at: key.created_at,
+                    last_used_at: key.last_used_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the account's keys: the key and its credential go in one transaction.
+    /// A key of another account, an unknown id and a key revoked meanwhile are all `NotFound`.
+    pub async fn revoke_key(&self, account_id: &str, key_id: &str) -> Result<(), StoreError> {
+        let Some(item) = self.get(account_pk(account_id), key_sk(key_id)).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let key: KeyItem = serde_dynamo::from_item(item)?;
+        let hash = KeyHash::from_stored(key.key_hash);
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.delete_existing(key.pk, key.sk)?)
+            .transact_items(self.delete_existing(credential_pk(&hash), CREDENTIAL_SK.to_owned())?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens the connection (TLS included) with a read of an item that never exists. Errors are
+    /// ignored: the first real request will report them.
+    pub async fn warm_connection(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s("WARM-UP"))
+            .key(SORT_KEY, s("WARM-UP"))
+            .send()
+            .await;
+        if let Err(error) = read {
+            tracing::warn!(error = %DisplayErrorContext(error), "could not warm the DynamoDB connection");
+        }
+    }
+
+    /// The account that owns `email`, if any.
+    pub async fn find_account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        let Some(claim) = self
+            .get(format!("EMAIL#{email}"), EMAIL_SK.to_owned())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let claim: EmailItem = serde_dynamo::from_item(claim)?;
+        let Some(account) = self
+            .get(account_pk(&claim.account_id), ACCOUNT_SK.to_owned())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            serde_dynamo::from_item::<_, AccountItem>(account)?.account,
+        ))
+    }
+
+    async fn get(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk))
+            .send()
+            .await?;
+        Ok(found.item)
+    }
+
+    /// The authorizer's lookup: exactly one strongly consistent GetItem keyed by the hash.
+    pub async fn find_credential(&self, hash: &KeyHash) -> Result<Option<Credential>, StoreError> {
+        match self
+            .get(credential_pk(hash), CREDENTIAL_SK.to_owned())
+            .await?
+        {
+            Some(item) => Ok(Some(
+                serde_dynamo::from_item::<_, CredentialItem>(item)?.credential,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Records that the key authenticated a request at `now`, at most once per
+    /// [`LAST_USED_INTERVAL`]: a conditional write on the credential claims the interval, so of
+    /// any number of concurrent requests exactly one proceeds to update the listed key.
+    /// Returns whether this call wrote.
+    pub async fn record_key_use(
+        &self,
+        hash: &KeyHash,
+        credential: &Credential,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let used_at = timestamp::format(now);
+        let claim = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(credential_pk(hash)))
+            .key(SORT_KEY, s(CREDENTIAL_SK))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at <= :cutoff)",
+            )
+            .expression_attribute_values(":now", s(&used_at))
+            .expression_attribute_values(":cutoff", s(timestamp::format_before(now, LAST_USED_INTERVAL)))
+            .send()
+            .await;
+        match claim {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // Condition: never resurrect a key revoked in between.
+        let shown = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(account_pk(&credential.account_id)))
+            .key(SORT_KEY, s(key_sk(&credential.key_id)))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", s(used_at))
+            .send()
+            .await;
+        match shown {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// True when a transaction was cancelled because one of its conditions did not hold.
+fn is_condition_failure<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|reason| reason.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
