@@ -40,8 +40,7 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     let Ok(body) = to_bytes(body, GATEWAY_MAX_BODY).await else {
         return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };
-    let Some((route, path_parameters)) = routes::find(parts.method.as_str(), parts.uri.path())
-    else {
+    let Some((route, path_parameters)) = routes::find(parts.method.as_str(), parts.uri.path()) else {
         return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
     };
     // The identity source is the Authorization header: without it API Gateway answers 401
@@ -107,9 +106,7 @@ impl Event {
         Self {
             route_key: route.key(),
             raw_path: parts.uri.path().to_owned(),
-            query_string_parameters: joined(
-                form_urlencoded::parse(raw_query_string.as_bytes()).into_owned(),
-            ),
+            query_string_parameters: joined(form_urlencoded::parse(raw_query_string.as_bytes()).into_owned()),
             raw_query_string,
             headers: joined(parts.headers.iter().filter_map(|(name, value)| {
                 Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
@@ -121,11 +118,7 @@ impl Event {
 
     /// The payload 2.0 REQUEST authorizer event.
     fn authorizer_request(&self) -> ApiGatewayV2CustomAuthorizerV2Request {
-        let identity = self
-            .headers
-            .get("authorization")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let identity = self.headers.get("authorization").cloned().unwrap_or(Value::Null);
         let event = json!({
             "version": "2.0",
             "type": "REQUEST",
@@ -143,11 +136,7 @@ impl Event {
     }
 
     /// The payload 2.0 route event, with the authorizer's context, as `lambda_http` reads it.
-    fn route_request(
-        self,
-        authorizer_context: Map<String, Value>,
-        body: &[u8],
-    ) -> lambda_http::Request {
+    fn route_request(self, authorizer_context: Map<String, Value>, body: &[u8]) -> lambda_http::Request {
         let mut request_context = self.request_context;
         request_context["authorizer"] = json!({ "lambda": authorizer_context });
         let (body, is_base64_encoded) = match std::str::from_utf8(body) {

@@ -5,9 +5,7 @@
 pub enum InvalidAccount {
     #[error("email must look like name@domain, without spaces, at most 254 characters")]
     Email,
-    #[error(
-        "tenant must be 2 to 32 characters of a-z, 0-9 and '-', starting with a letter or digit"
-    )]
+    #[error("tenant must be 2 to 32 characters of a-z, 0-9 and '-', starting with a letter or digit")]
     Tenant,
 }
 

@@ -84,8 +84,7 @@ pub async fn revoke_key(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;
-            let key_id =
-                http::path_param(&req, "id").ok_or(ApiError::NotFound("API key not found"))?;
+            let key_id = http::path_param(&req, "id").ok_or(ApiError::NotFound("API key not found"))?;
             match store.revoke_key(&caller.account.account_id, key_id).await {
                 Ok(()) => {
                     tracing::info!(key_id, "revoked an API key");

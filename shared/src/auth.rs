@@ -69,10 +69,7 @@ pub async fn decide(
         Err(refusal) => return Ok(Decision::Refused(refusal)),
     };
     let Some(credential) = store.find_credential(&hash).await? else {
-        tracing::info!(
-            key_hash = hash.log_prefix(),
-            "refused an unknown or revoked key"
-        );
+        tracing::info!(key_hash = hash.log_prefix(), "refused an unknown or revoked key");
         return Ok(Decision::Unknown);
     };
     let recorded_use = record_use_if_due(store, &hash, &credential, now).await;
@@ -171,10 +168,7 @@ mod tests {
             Err(Refusal::NotBearer)
         );
         assert_eq!(key_hash(&headers(Some(KEY))), Err(Refusal::NotBearer));
-        assert_eq!(
-            key_hash(&headers(Some("Bearer "))),
-            Err(Refusal::MalformedKey)
-        );
+        assert_eq!(key_hash(&headers(Some("Bearer "))), Err(Refusal::MalformedKey));
         assert_eq!(
             key_hash(&headers(Some(&format!("Bearer {}", &KEY[1..])))),
             Err(Refusal::MalformedKey)

@@ -38,8 +38,7 @@ pub async fn dynamodb_client() -> Client {
 
 /// A client for a DynamoDB Local endpoint, with the dummy credentials it accepts.
 pub async fn local_dynamodb_client(endpoint: &str) -> Client {
-    let credentials =
-        aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local");
+    let credentials = aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local");
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))

@@ -91,10 +91,16 @@ pub fn body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::InvalidJson(
-            "request body must be a JSON object".into(),
-        ));
+    // serde would read a struct from an array too; the API takes objects only.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(ApiError::InvalidJson("request body must be a JSON object".into())),
+        Some(_) => {
+            return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::InvalidRequest("request body must be a JSON object".into()),
+                Err(error) => invalid_json(&error),
+            });
+        }
     }
     let mut json = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
@@ -131,8 +137,7 @@ fn without_position(error: &serde_json::Error) -> String {
 
 /// A path parameter of the matched route.
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.path_parameters_ref()
-        .and_then(|params| params.first(name))
+    req.path_parameters_ref().and_then(|params| params.first(name))
 }
 
 /// Who is calling, as the authorizer decided: the only source of account and tenant.
@@ -210,12 +215,11 @@ mod tests {
         );
         assert_eq!(
             error_of(r#"{"name":"x","extra":1}"#),
-            ApiError::InvalidRequest("unknown field `extra`, expected `name`".into())
+            ApiError::InvalidRequest("extra: unknown field `extra`, expected `name`".into())
         );
-        assert_eq!(
-            error_of("[]"),
-            ApiError::InvalidRequest("invalid type: sequence, expected struct Named".into())
-        );
+        let not_an_object = ApiError::InvalidRequest("request body must be a JSON object".into());
+        assert_eq!(error_of(r#"["x"]"#), not_an_object);
+        assert_eq!(error_of(" 5"), not_an_object);
     }
 
     #[test]
@@ -232,10 +236,7 @@ mod tests {
     fn oversized_body_is_413() {
         let big = format!("{{\"name\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
         assert_eq!(error_of(&big), ApiError::PayloadTooLarge);
-        assert_eq!(
-            ApiError::PayloadTooLarge.status(),
-            StatusCode::PAYLOAD_TOO_LARGE
-        );
+        assert_eq!(ApiError::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]

@@ -150,14 +150,8 @@ mod tests {
         assert_eq!(validate_key_name("  ci  ").unwrap(), "ci");
         assert_eq!(validate_key_name("   "), Err(InvalidKeyName::Empty));
         assert_eq!(validate_key_name(""), Err(InvalidKeyName::Empty));
-        assert_eq!(
-            validate_key_name(&"é".repeat(64)).unwrap().chars().count(),
-            64
-        );
-        assert_eq!(
-            validate_key_name(&"x".repeat(65)),
-            Err(InvalidKeyName::TooLong)
-        );
+        assert_eq!(validate_key_name(&"é".repeat(64)).unwrap().chars().count(), 64);
+        assert_eq!(validate_key_name(&"x".repeat(65)), Err(InvalidKeyName::TooLong));
         assert_eq!(
             validate_key_name("a\u{7}b"),
             Err(InvalidKeyName::ControlCharacter)

@@ -28,9 +28,7 @@ pub async fn run_authorizer() -> Result<(), Error> {
     let store = &store;
     lambda_runtime::run(service_fn(
         move |event: lambda_runtime::LambdaEvent<_>| async move {
-            auth::authorize(store, event.payload)
-                .await
-                .map_err(Error::from)
+            auth::authorize(store, event.payload).await.map_err(Error::from)
         },
     ))
     .await

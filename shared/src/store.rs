@@ -177,11 +177,7 @@ impl Store {
         &self.table
     }
 
-    fn put<T: Serialize>(
-        &self,
-        item: &T,
-        condition: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn put<T: Serialize>(&self, item: &T, condition: &str) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))
@@ -291,11 +287,7 @@ impl Store {
     }
 
     /// Mints a new key for the account.
-    pub async fn create_key(
-        &self,
-        account: &Account,
-        name: String,
-    ) -> Result<CreatedKey, StoreError> {
+    pub async fn create_key(&self, account: &Account, name: String) -> Result<CreatedKey, StoreError> {
         let (key, writes) = self.key_items(account, name, timestamp::now())?;
         self.client
             .transact_write_items()
@@ -376,10 +368,7 @@ impl Store {
 
     /// The account that owns `email`, if any.
     pub async fn find_account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        let Some(claim) = self
-            .get(format!("EMAIL#{email}"), EMAIL_SK.to_owned())
-            .await?
-        else {
+        let Some(claim) = self.get(format!("EMAIL#{email}"), EMAIL_SK.to_owned()).await? else {
             return Ok(None);
         };
         let claim: EmailItem = serde_dynamo::from_item(claim)?;
@@ -389,9 +378,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        Ok(Some(
-            serde_dynamo::from_item::<_, AccountItem>(account)?.account,
-        ))
+        Ok(Some(serde_dynamo::from_item::<_, AccountItem>(account)?.account))
     }
 
     async fn get(
@@ -413,10 +400,7 @@ impl Store {
 
     /// The authorizer's lookup: exactly one strongly consistent GetItem keyed by the hash.
     pub async fn find_credential(&self, hash: &KeyHash) -> Result<Option<Credential>, StoreError> {
-        match self
-            .get(credential_pk(hash), CREDENTIAL_SK.to_owned())
-            .await?
-        {
+        match self.get(credential_pk(hash), CREDENTIAL_SK.to_owned()).await? {
             Some(item) => Ok(Some(
                 serde_dynamo::from_item::<_, CredentialItem>(item)?.credential,
             )),

@@ -10,8 +10,7 @@ pub const PARTITION_KEY: &str = "pk";
 pub const SORT_KEY: &str = "sk";
 
 /// Key attributes of the table: (name, key type), all strings.
-pub const KEY_SCHEMA: &[(&str, KeyType)] =
-    &[(PARTITION_KEY, KeyType::Hash), (SORT_KEY, KeyType::Range)];
+pub const KEY_SCHEMA: &[(&str, KeyType)] = &[(PARTITION_KEY, KeyType::Hash), (SORT_KEY, KeyType::Range)];
 
 /// Creates the table (on-demand) unless it exists already. For local runs and tests; on AWS
 /// the table comes from `template.yaml`.

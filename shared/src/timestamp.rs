@@ -3,8 +3,7 @@
 
 use time::{Duration, OffsetDateTime, format_description::FormatItem, macros::format_description};
 
-const FORMAT: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const FORMAT: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()

@@ -1,0 +1,72 @@
+//! No log line contains a raw key. All logs of this test binary are captured (debug level,
+//! SDK included) while keys are minted, used, listed and revoked over HTTP.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use axiom_tests::{Server, account, status_json};
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn raw_keys_never_reach_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let server = Server::new().await;
+    let (_, raw) = account(&server.store, "acme").await;
+    let (_, created) = status_json(
+        server
+            .post("/v1/api-keys", &raw)
+            .json(&json!({"name": "ci"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let minted = created["key"].as_str().unwrap().to_owned();
+    server.get("/v1/api-keys", &minted).send().await.unwrap();
+    server.get("/v1/whoami", &minted).send().await.unwrap();
+    server
+        .delete(&format!("/v1/api-keys/{}", created["id"].as_str().unwrap()), &raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.get("/v1/whoami", &minted).send().await.unwrap().status(),
+        403
+    );
+    server
+        .post("/v1/api-keys", &raw)
+        .body("{broken")
+        .send()
+        .await
+        .unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("created an API key"), "the capture works");
+    assert!(logs.contains("revoked an API key"));
+    assert!(logs.contains("refused an unknown or revoked key"));
+    for key in [&raw, &minted] {
+        assert!(!logs.contains(key.as_str()), "a raw key was logged");
+    }
+}

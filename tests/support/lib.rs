@@ -1,0 +1,121 @@
+//! Test support: a fresh table per test on DynamoDB Local (so tests run in parallel without
+//! seeing each other), accounts with keys, and the local gateway served over real HTTP.
+
+use axiom_shared::{
+    config,
+    store::{Account, Store},
+    table,
+};
+use tokio::net::TcpListener;
+
+/// A store on a table of its own. Needs `AWS_ENDPOINT_URL_DYNAMODB` (set by `make test`).
+pub async fn store() -> Store {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .expect("tests need DynamoDB Local: run them with `make test`");
+    let client = config::local_dynamodb_client(&endpoint).await;
+    let name = format!("test-{}", axiom_shared::store::new_id());
+    table::ensure_table(&client, &name)
+        .await
+        .expect("create the test table");
+    Store::new(client, name)
+}
+
+/// A store whose database never answers: connections are accepted and left hanging.
+pub async fn unresponsive_store() -> Store {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    Store::new(config::local_dynamodb_client(&endpoint).await, "unreachable")
+}
+
+/// An account with its first key; returns the account and the raw key.
+pub async fn account(store: &Store, name: &str) -> (Account, String) {
+    let email = format!("{name}-{}@example.com", axiom_shared::store::new_id());
+    let (account, key) = store
+        .create_account(&email, name, "cli")
+        .await
+        .expect("create account");
+    (account, key.raw.expose().to_owned())
+}
+
+/// The local gateway on a free port, serving `store`.
+pub struct Server {
+    pub base: String,
+    pub store: Store,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub async fn start(store: Store) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = axiom_local::router(store.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            base,
+            store,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A server on a fresh table.
+    pub async fn new() -> Self {
+        Self::start(store().await).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(key)
+    }
+
+    pub fn post(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(key)
+    }
+
+    pub fn delete(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.http.delete(self.url(path)).bearer_auth(key)
+    }
+}
+
+/// Status and JSON body of a response (`Null` when the body is empty).
+pub async fn status_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    (status, body)
+}
+
+/// Placeholders in `events/*.json`, replaced by real values in handler tests.
+pub const EVENT_ACCOUNT_ID: &str = "0193f1e2-7c4d-7a10-9b6e-2f1c3d4e5a6b";
+pub const EVENT_KEY_ID: &str = "0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f";
+pub const EVENT_TENANT: &str = "\"acme\"";
+pub const EVENT_EMAIL: &str = "dev@acme.io";
+pub const EVENT_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e9f0e";
+
+/// The text of `events/<name>.json`.
+pub fn event(name: &str) -> String {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `events/<name>.json` as the caller `account` (and its key `key_id`, raw key `raw_key`).
+pub fn event_as(name: &str, account: &Account, key_id: &str, raw_key: &str) -> String {
+    event(name)
+        .replace(EVENT_ACCOUNT_ID, &account.account_id)
+        .replace(EVENT_KEY_ID, key_id)
+        .replace(EVENT_TENANT, &format!("\"{}\"", account.tenant))
+        .replace(EVENT_EMAIL, &account.email)
+        .replace(EVENT_KEY, raw_key)
+}
