@@ -43,6 +43,10 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     let Some((route, path_parameters)) = routes::find(parts.method.as_str(), parts.uri.path()) else {
         return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
     };
+    let event = Event::new(&parts, route, path_parameters);
+    if route.public {
+        return into_axum(api::handle(route.function, &store, event.route_request(None, &body)).await);
+    }
     // The identity source is the Authorization header: without it API Gateway answers 401
     // and never calls the authorizer.
     if parts
@@ -52,7 +56,6 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     {
         return gateway_answer(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
-    let event = Event::new(&parts, route, path_parameters);
     let verdict = match auth::authorize(&store, event.authorizer_request()).await {
         Ok(verdict) => verdict,
         Err(error) => {
@@ -63,7 +66,7 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     if !verdict.is_authorized {
         return gateway_answer(StatusCode::FORBIDDEN, "Forbidden");
     }
-    let request = event.route_request(verdict.context, &body);
+    let request = event.route_request(Some(verdict.context), &body);
     into_axum(api::handle(route.function, &store, request).await)
 }
 
@@ -135,10 +138,17 @@ impl Event {
         serde_json::from_value(event).expect("the local gateway builds valid authorizer events")
     }
 
-    /// The payload 2.0 route event, with the authorizer's context, as `lambda_http` reads it.
-    fn route_request(self, authorizer_context: Map<String, Value>, body: &[u8]) -> lambda_http::Request {
+    /// The payload 2.0 route event, with the authorizer's context (none on public routes), as
+    /// `lambda_http` reads it.
+    fn route_request(
+        self,
+        authorizer_context: Option<Map<String, Value>>,
+        body: &[u8],
+    ) -> lambda_http::Request {
         let mut request_context = self.request_context;
-        request_context["authorizer"] = json!({ "lambda": authorizer_context });
+        if let Some(context) = authorizer_context {
+            request_context["authorizer"] = json!({ "lambda": context });
+        }
         let (body, is_base64_encoded) = match std::str::from_utf8(body) {
             Ok("") => (Value::Null, false),
             Ok(text) => (Value::String(text.to_owned()), false),

@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    console,
     http::{self, ApiError, Caller},
     keys,
     routes::Function,
@@ -18,6 +19,7 @@ pub async fn handle(function: Function, store: &Store, req: Request) -> Response
         Function::ListKeys => list_keys(store, req).await,
         Function::RevokeKey => revoke_key(store, req).await,
         Function::Whoami => whoami(req).await,
+        Function::Console => console::respond(&req),
     }
 }
 

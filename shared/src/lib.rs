@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod http;
 pub mod keys;
 pub mod lambda;

@@ -10,6 +10,7 @@ pub enum Function {
     ListKeys,
     RevokeKey,
     Whoami,
+    Console,
 }
 
 impl Function {
@@ -19,6 +20,7 @@ impl Function {
             Self::ListKeys => "list-keys",
             Self::RevokeKey => "revoke-key",
             Self::Whoami => "whoami",
+            Self::Console => "console",
         }
     }
 }
@@ -29,6 +31,8 @@ pub struct Route {
     /// API Gateway's path template, with `{name}` parameters.
     pub path: &'static str,
     pub function: Function,
+    /// Public routes skip the authorizer; only the Console's static assets are public.
+    pub public: bool,
 }
 
 impl Route {
@@ -45,6 +49,12 @@ impl Route {
         loop {
             match (template.next(), actual.next()) {
                 (None, None) => return Some(parameters),
+                // A greedy `{name+}` takes the rest of the path.
+                (Some(t), Some(a)) if t.starts_with('{') && t.ends_with("+}") && !a.is_empty() => {
+                    let rest: Vec<&str> = std::iter::once(a).chain(actual.by_ref()).collect();
+                    parameters.insert(t[1..t.len() - 2].to_owned(), rest.join("/"));
+                    return template.next().is_none().then_some(parameters);
+                }
                 (Some(t), Some(a)) if t.starts_with('{') && t.ends_with('}') && !a.is_empty() => {
                     parameters.insert(t[1..t.len() - 1].to_owned(), a.to_owned());
                 }
@@ -55,26 +65,25 @@ impl Route {
     }
 }
 
+const fn api(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        public: false,
+    }
+}
+
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "POST",
-        path: "/v1/api-keys",
-        function: Function::CreateKey,
-    },
-    Route {
-        method: "GET",
-        path: "/v1/api-keys",
-        function: Function::ListKeys,
-    },
-    Route {
-        method: "DELETE",
-        path: "/v1/api-keys/{id}",
-        function: Function::RevokeKey,
-    },
+    api("POST", "/v1/api-keys", Function::CreateKey),
+    api("GET", "/v1/api-keys", Function::ListKeys),
+    api("DELETE", "/v1/api-keys/{id}", Function::RevokeKey),
+    api("GET", "/v1/whoami", Function::Whoami),
     Route {
         method: "GET",
-        path: "/v1/whoami",
-        function: Function::Whoami,
+        path: "/console/{proxy+}",
+        function: Function::Console,
+        public: true,
     },
 ];
 
@@ -103,10 +112,21 @@ mod tests {
     }
 
     #[test]
+    fn greedy_parameters_take_the_rest_of_the_path() {
+        let (route, params) = find("GET", "/console/assets/app.js").unwrap();
+        assert_eq!(route.function, Function::Console);
+        assert!(route.public);
+        assert_eq!(params["proxy"], "assets/app.js");
+        assert_eq!(find("GET", "/console/usage").unwrap().1["proxy"], "usage");
+    }
+
+    #[test]
     fn unknown_paths_and_methods_do_not_match() {
         assert!(find("PUT", "/v1/api-keys").is_none());
         assert!(find("DELETE", "/v1/api-keys/").is_none());
         assert!(find("DELETE", "/v1/api-keys/a/b").is_none());
         assert!(find("GET", "/v1/whoami/x").is_none());
+        assert!(find("GET", "/console").is_none());
+        assert!(find("GET", "/console/").is_none());
     }
 }
