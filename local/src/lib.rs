@@ -3,10 +3,14 @@
 //! the same handlers as the Lambda binaries, in the same order: route match, identity source
 //! check, authorizer, route handler.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
-use axiom_shared::{api, auth, routes, store::Store};
+use axiom_shared::{
+    api, auth, routes, runner,
+    store::{RunRef, Store},
+    timestamp,
+};
 use axum::{
     Router,
     body::{Body, to_bytes},
@@ -16,13 +20,47 @@ use axum::{
 };
 use base64::Engine;
 use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
 
 /// API Gateway's own limit on a request body; the handlers apply the API's smaller one.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
-/// The gateway as an axum router: every request goes through [`gateway`].
-pub fn router(store: Store) -> Router {
+/// How often the local sweep runs (on AWS: once a minute, on a schedule).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// How long one local pick-up carries a run on before handing it over, like a runner Lambda.
+const RUNNER_BUDGET_MS: i64 = 60_000;
+
+/// The gateway as an axum router, every request going through [`gateway`], with the runner:
+/// runs made runnable are carried on at once and the sweep runs every second, through the same
+/// code as the runner and sweeper functions (on AWS the table's stream and a schedule
+/// trigger them).
+pub fn app(store: Store) -> Router {
+    let (runnable, queue) = mpsc::unbounded_channel();
+    let store = store.with_runnable_notifier(runnable);
+    tokio::spawn(drive_runs(store.clone(), queue));
     Router::new().fallback(gateway).with_state(Arc::new(store))
+}
+
+async fn drive_runs(store: Store, mut queue: mpsc::UnboundedReceiver<RunRef>) {
+    let mut sweep_timer = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            Some(run) = queue.recv() => {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let until_ms = timestamp::now_ms() + RUNNER_BUDGET_MS;
+                    if let Err(error) = runner::pick_up(&store, &run, until_ms).await {
+                        tracing::error!(%error, execution_id = run.execution_id, "could not carry a run on");
+                    }
+                });
+            }
+            _ = sweep_timer.tick() => {
+                if let Err(error) = runner::sweep(&store, timestamp::now_ms()).await {
+                    tracing::error!(%error, "sweep failed");
+                }
+            }
+        }
+    }
 }
 
 /// API Gateway's own answers carry `{"message": ...}` bodies.

@@ -68,7 +68,7 @@ async fn run() -> Result<(), String> {
          Stop with Ctrl-C.\n"
     );
 
-    axum::serve(listener, axiom_local::router(store))
+    axum::serve(listener, axiom_local::app(store))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))

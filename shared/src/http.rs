@@ -135,6 +135,15 @@ fn without_position(error: &serde_json::Error) -> String {
     }
 }
 
+/// API Gateway's route key of the matched route, such as `GET /v1/api-keys`.
+pub fn route_key(req: &Request) -> Option<&str> {
+    match req.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(context) => context.route_key.as_deref(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
 /// A path parameter of the matched route.
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.path_parameters_ref().and_then(|params| params.first(name))

@@ -4,8 +4,6 @@ use sha2::{Digest, Sha256};
 
 /// Length of a raw key: 32 random bytes as lowercase hex.
 pub const RAW_KEY_LEN: usize = 64;
-/// Longest key name, in characters, after trimming.
-pub const NAME_MAX_CHARS: usize = 64;
 
 /// A freshly minted key. Its text leaves the process exactly once, in the create response.
 pub struct RawKey(String);
@@ -70,32 +68,6 @@ pub fn is_well_formed(candidate: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Why a key name was refused; the message is shown to the user as is.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidKeyName {
-    #[error("name must not be empty")]
-    Empty,
-    #[error("name must be at most {NAME_MAX_CHARS} characters")]
-    TooLong,
-    #[error("name must not contain control characters")]
-    ControlCharacter,
-}
-
-/// Trims the name and checks it: 1 to 64 characters, no control characters.
-pub fn validate_key_name(name: &str) -> Result<String, InvalidKeyName> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err(InvalidKeyName::Empty);
-    }
-    if trimmed.chars().count() > NAME_MAX_CHARS {
-        return Err(InvalidKeyName::TooLong);
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(InvalidKeyName::ControlCharacter);
-    }
-    Ok(trimmed.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,22 +115,5 @@ mod tests {
         assert!(!is_well_formed(""));
         // 64 bytes but multi-byte characters.
         assert!(!is_well_formed(&"é".repeat(32)));
-    }
-
-    #[test]
-    fn names_are_trimmed_and_bounded() {
-        assert_eq!(validate_key_name("  ci  ").unwrap(), "ci");
-        assert_eq!(validate_key_name("   "), Err(InvalidKeyName::Empty));
-        assert_eq!(validate_key_name(""), Err(InvalidKeyName::Empty));
-        assert_eq!(validate_key_name(&"é".repeat(64)).unwrap().chars().count(), 64);
-        assert_eq!(validate_key_name(&"x".repeat(65)), Err(InvalidKeyName::TooLong));
-        assert_eq!(
-            validate_key_name("a\u{7}b"),
-            Err(InvalidKeyName::ControlCharacter)
-        );
-        assert_eq!(
-            validate_key_name("line\nbreak"),
-            Err(InvalidKeyName::ControlCharacter)
-        );
     }
 }

@@ -6,7 +6,10 @@ use std::convert::Infallible;
 pub use lambda_http::Error;
 use lambda_http::{lambda_runtime, service_fn};
 
-use crate::{api, auth, config, routes::Function};
+use crate::{api, auth, config, routes::Function, runner, timestamp};
+
+/// Time the runner keeps for itself before its Lambda deadline to hand unfinished runs over.
+const RUNNER_MARGIN_MS: i64 = 10_000;
 
 /// Serves one HTTP route's handler under the Lambda runtime.
 pub async fn run_route(function: Function) -> Result<(), Error> {
@@ -29,6 +32,36 @@ pub async fn run_authorizer() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: lambda_runtime::LambdaEvent<_>| async move {
             auth::authorize(store, event.payload).await.map_err(Error::from)
+        },
+    ))
+    .await
+}
+
+/// Serves the runner: table stream batches of runnable runs.
+pub async fn run_runner() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let store = config::store().await;
+    store.warm_connection().await;
+    let store = &store;
+    lambda_runtime::run(service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+            let until_ms = event.context.deadline as i64 - RUNNER_MARGIN_MS;
+            Ok::<_, Error>(runner::on_stream(store, &event.payload.records, until_ms).await)
+        },
+    ))
+    .await
+}
+
+/// Serves the sweep, invoked on a schedule.
+pub async fn run_sweeper() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let store = config::store().await;
+    let store = &store;
+    lambda_runtime::run(service_fn(
+        move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let sweep = runner::sweep(store, timestamp::now_ms()).await?;
+            tracing::info!(timed_out = sweep.timed_out, redriven = sweep.redriven, "swept");
+            Ok::<_, Error>(serde_json::json!({"timed_out": sweep.timed_out, "redriven": sweep.redriven}))
         },
     ))
     .await

@@ -10,6 +10,10 @@ pub enum Function {
     ListKeys,
     RevokeKey,
     Whoami,
+    Flows,
+    Invoke,
+    Executions,
+    Usage,
     Console,
 }
 
@@ -20,6 +24,10 @@ impl Function {
             Self::ListKeys => "list-keys",
             Self::RevokeKey => "revoke-key",
             Self::Whoami => "whoami",
+            Self::Flows => "flows",
+            Self::Invoke => "invoke",
+            Self::Executions => "executions",
+            Self::Usage => "usage",
             Self::Console => "console",
         }
     }
@@ -79,6 +87,21 @@ pub const ROUTES: &[Route] = &[
     api("GET", "/v1/api-keys", Function::ListKeys),
     api("DELETE", "/v1/api-keys/{id}", Function::RevokeKey),
     api("GET", "/v1/whoami", Function::Whoami),
+    api("POST", "/v1/flows", Function::Flows),
+    api("GET", "/v1/flows", Function::Flows),
+    api("POST", "/invocations/v1/flows/invoke", Function::Invoke),
+    api("GET", "/invocations/v1/executions/{id}", Function::Executions),
+    api(
+        "POST",
+        "/invocations/v1/executions/{id}/cancel",
+        Function::Executions,
+    ),
+    api(
+        "POST",
+        "/invocations/v1/executions/{id}/resume",
+        Function::Executions,
+    ),
+    api("GET", "/v1/usage", Function::Usage),
     Route {
         method: "GET",
         path: "/console/{proxy+}",

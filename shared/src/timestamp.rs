@@ -44,3 +44,15 @@ mod tests {
         assert!(a < b);
     }
 }
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    (now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The formatted time of epoch milliseconds.
+pub fn format_ms(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .expect("epoch milliseconds of this era are in range");
+    format(t)
+}

@@ -54,7 +54,7 @@ impl Server {
     pub async fn start(store: Store) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = axiom_local::router(store.clone());
+        let router = axiom_local::app(store.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
             base,

@@ -1,21 +1,17 @@
-//! Everything that talks to DynamoDB. One table; see `docs/table-design.md` for the layout.
+//! Accounts, API keys and their credentials.
 //!
-//! | item        | pk                 | sk             | written by                       |
-//! |-------------|--------------------|----------------|----------------------------------|
-//! | account     | `ACCOUNT#<id>`     | `ACCOUNT`      | create-account                   |
-//! | email claim | `EMAIL#<email>`    | `EMAIL`        | create-account (keeps emails unique) |
-//! | key         | `ACCOUNT#<id>`     | `KEY#<key id>` | create, revoke; last use          |
-//! | credential  | `CREDENTIAL#<sha256>` | `CREDENTIAL` | create, revoke; last use claim    |
+//! | item        | pk                    | sk             |
+//! |-------------|-----------------------|----------------|
+//! | account     | `ACCOUNT#<id>`        | `ACCOUNT`      |
+//! | email claim | `EMAIL#<email>`       | `EMAIL`        |
+//! | key         | `ACCOUNT#<id>`        | `KEY#<key id>` |
+//! | credential  | `CREDENTIAL#<sha256>` | `CREDENTIAL`   |
 
-use aws_sdk_dynamodb::{
-    Client,
-    error::{DisplayErrorContext, SdkError},
-    operation::transact_write_items::TransactWriteItemsError,
-    types::{AttributeValue, Delete, Put, TransactWriteItem},
-};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
+use super::{Store, StoreError, account_pk, is_condition_failure, new_id, s};
 use crate::{
     keys::{KeyHash, RawKey},
     table::{PARTITION_KEY, SORT_KEY},
@@ -24,34 +20,6 @@ use crate::{
 
 /// How often at most `last_used_at` is written for one key.
 pub const LAST_USED_INTERVAL: Duration = Duration::minutes(1);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("already exists")]
-    AlreadyExists,
-    #[error("DynamoDB request failed: {0}")]
-    Dynamo(String),
-    #[error("stored item does not have the expected shape: {0}")]
-    Malformed(#[from] serde_dynamo::Error),
-}
-
-impl<E, R> From<SdkError<E, R>> for StoreError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(DisplayErrorContext(error).to_string())
-    }
-}
-
-impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
-    fn from(error: aws_sdk_dynamodb::error::BuildError) -> Self {
-        Self::Dynamo(error.to_string())
-    }
-}
 
 /// An account, as `axiom-admin create-account` made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,10 +97,6 @@ struct CredentialItem {
     credential: Credential,
 }
 
-fn account_pk(account_id: &str) -> String {
-    format!("ACCOUNT#{account_id}")
-}
-
 fn key_sk(key_id: &str) -> String {
     format!("KEY#{key_id}")
 }
@@ -146,56 +110,7 @@ const EMAIL_SK: &str = "EMAIL";
 const CREDENTIAL_SK: &str = "CREDENTIAL";
 const KEY_SK_PREFIX: &str = "KEY#";
 
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-/// Ids sort by creation time (UUIDv7), so a key's sort key orders the list newest first.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-#[derive(Clone, Debug)]
-pub struct Store {
-    client: Client,
-    table: String,
-}
-
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    fn put<T: Serialize>(&self, item: &T, condition: &str) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item)?))
-            .condition_expression(condition)
-            .build()?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    fn delete_existing(&self, pk: String, sk: String) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(pk))
-            .key(SORT_KEY, s(sk))
-            .condition_expression("attribute_exists(pk)")
-            .build()?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
     /// The key item and its credential, both new.
     fn key_items(
         &self,
@@ -350,22 +265,6 @@ impl Store {
         }
     }
 
-    /// Opens the connection (TLS included) with a read of an item that never exists. Errors are
-    /// ignored: the first real request will report them.
-    pub async fn warm_connection(&self) {
-        let read = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s("WARM-UP"))
-            .key(SORT_KEY, s("WARM-UP"))
-            .send()
-            .await;
-        if let Err(error) = read {
-            tracing::warn!(error = %DisplayErrorContext(error), "could not warm the DynamoDB connection");
-        }
-    }
-
     /// The account that owns `email`, if any.
     pub async fn find_account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
         let Some(claim) = self.get(format!("EMAIL#{email}"), EMAIL_SK.to_owned()).await? else {
@@ -379,23 +278,6 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(serde_dynamo::from_item::<_, AccountItem>(account)?.account))
-    }
-
-    async fn get(
-        &self,
-        pk: String,
-        sk: String,
-    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, StoreError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key(PARTITION_KEY, s(pk))
-            .key(SORT_KEY, s(sk))
-            .send()
-            .await?;
-        Ok(found.item)
     }
 
     /// The authorizer's lookup: exactly one strongly consistent GetItem keyed by the hash.
@@ -465,16 +347,5 @@ impl Store {
             }
             Err(e) => Err(e.into()),
         }
-    }
-}
-
-/// True when a transaction was cancelled because one of its conditions did not hold.
-fn is_condition_failure<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
-    match error.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-            .cancellation_reasons()
-            .iter()
-            .any(|reason| reason.code() == Some("ConditionalCheckFailed")),
-        _ => false,
     }
 }

@@ -1,27 +1,13 @@
-//! Route handlers: each reads the request, calls the domain and the store, and answers through
-//! [`crate::http`]. The Lambda binaries and the local server both call these.
+//! `/v1/api-keys` and `/v1/whoami`.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    console,
     http::{self, ApiError, Caller},
-    keys,
-    routes::Function,
+    names,
     store::{KeySummary, Store, StoreError},
 };
-
-/// Runs the handler of `function`.
-pub async fn handle(function: Function, store: &Store, req: Request) -> Response<Body> {
-    match function {
-        Function::CreateKey => create_key(store, req).await,
-        Function::ListKeys => list_keys(store, req).await,
-        Function::RevokeKey => revoke_key(store, req).await,
-        Function::Whoami => whoami(req).await,
-        Function::Console => console::respond(&req),
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +30,7 @@ pub async fn create_key(store: &Store, req: Request) -> Response<Body> {
         async {
             let caller = Caller::of(&req)?;
             let body: CreateKeyBody = http::body(&req)?;
-            let name = keys::validate_key_name(&body.name)
+            let name = names::validate_name(&body.name)
                 .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
             let created = store.create_key(&caller.account, name).await?;
             tracing::info!(key_id = created.summary.key_id, "created an API key");

@@ -1,0 +1,8 @@
+//! `GET /v1/usage` (see `axiom_shared::api`).
+
+use axiom_shared::{lambda, routes::Function};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda::Error> {
+    lambda::run_route(Function::Usage).await
+}

@@ -1,0 +1,513 @@
+//! Execution records and their lifecycle (PRODUCT.md §6) as pure state transitions. The store
+//! persists each transition with a conditional write on the version it read; the runner and the
+//! routes decide which transition to make.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    flows::{self, Definition, Op},
+    timestamp,
+};
+
+/// A run may be active (queued, running, compensating) this long in all.
+pub const ACTIVE_LIMIT_MS: i64 = 5 * 60 * 1000;
+/// A run may stay paused this long.
+pub const PAUSE_LIMIT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// A runner holds a run this long without writing; after that another may take it over.
+pub const LEASE_MS: i64 = 30_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Running,
+    Paused,
+    Compensating,
+    Succeeded,
+    Failed,
+    Cancelled,
+    CompensationFailed,
+}
+
+impl Status {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Cancelled | Self::CompensationFailed
+        )
+    }
+
+    /// Queued, running or compensating: the states that use up the active time limit.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running | Self::Compensating)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Compensating => "compensating",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::CompensationFailed => "compensation_failed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Paused,
+    Succeeded,
+    Failed,
+    Compensated,
+    CompensationFailed,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub id: String,
+    pub status: StepStatus,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunError {
+    pub step: Option<String>,
+    pub message: String,
+}
+
+/// One run, as stored. Times are kept both as RFC 3339 text (shown) and epoch milliseconds
+/// (computed with).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub execution_id: String,
+    pub account_id: String,
+    pub graph_id: String,
+    pub key_id: String,
+    pub status: Status,
+    /// The invocation input as JSON text.
+    pub input: String,
+    /// The run's state object as JSON text; the output once succeeded.
+    pub state: String,
+    pub error: Option<RunError>,
+    pub steps: Vec<StepRecord>,
+    /// Index of the next step to run (the paused step while paused).
+    pub cursor: usize,
+    /// While compensating: compensations of completed steps below this index remain.
+    pub compensate_below: Option<usize>,
+    /// The step failure that started the compensation.
+    pub failure: Option<RunError>,
+    pub started_at: String,
+    pub started_ms: i64,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// Incremented by every write; each write is conditional on the version it read.
+    pub version: u64,
+    /// When the run times out unless it is paused, resumed or ends first.
+    pub deadline_ms: i64,
+    /// Active time used before the current active period.
+    pub active_used_ms: i64,
+    /// Start of the current active period; `None` while paused and once ended.
+    pub active_since_ms: Option<i64>,
+    pub lease_owner: Option<String>,
+    pub lease_until_ms: Option<i64>,
+    /// Present while the run waits for a runner: the table stream's filter selects on it.
+    pub runnable: Option<String>,
+    /// When the sweep must look at the run (lease expiry or deadline); `None` once ended.
+    pub wake_at_ms: Option<i64>,
+}
+
+/// The next piece of work of a run: a step, or the compensation of a completed step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Work {
+    pub index: usize,
+    pub compensation: bool,
+}
+
+/// What a caller may not do to a run in its current status (a 409).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the execution is {status}, so it cannot be {action}")]
+pub struct NotAllowed {
+    pub status: &'static str,
+    pub action: &'static str,
+}
+
+/// Why a resume's input was refused (a 400).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the run's state would grow past {} KiB", flows::MAX_STATE_BYTES / 1024)]
+pub struct StateTooLarge;
+
+pub const RUNNABLE: &str = "yes";
+
+fn state_of(text: &str) -> Map<String, Value> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn text_of(state: &Map<String, Value>) -> String {
+    serde_json::to_string(state).expect("JSON values always serialize")
+}
+
+impl Execution {
+    /// A new run of `definition`. With an `owner` it starts claimed by that runner (an invoke
+    /// that waits runs it inline); without one it is queued for a runner.
+    pub fn start(
+        ids: StartIds,
+        definition: &Definition,
+        input_text: String,
+        input: Value,
+        owner: Option<&str>,
+        now_ms: i64,
+    ) -> Self {
+        let mut execution = Self {
+            execution_id: ids.execution_id,
+            account_id: ids.account_id,
+            graph_id: ids.graph_id,
+            key_id: ids.key_id,
+            status: Status::Queued,
+            input: input_text,
+            state: text_of(&flows::initial_state(input)),
+            error: None,
+            steps: definition
+                .steps
+                .iter()
+                .map(|step| StepRecord {
+                    id: step.id.clone(),
+                    status: StepStatus::Pending,
+                    started_at: None,
+                    ended_at: None,
+                })
+                .collect(),
+            cursor: 0,
+            compensate_below: None,
+            failure: None,
+            started_at: timestamp::format_ms(now_ms),
+            started_ms: now_ms,
+            ended_at: None,
+            duration_ms: None,
+            version: 0,
+            deadline_ms: now_ms + ACTIVE_LIMIT_MS,
+            active_used_ms: 0,
+            active_since_ms: Some(now_ms),
+            lease_owner: None,
+            lease_until_ms: None,
+            runnable: None,
+            wake_at_ms: None,
+        };
+        match owner {
+            Some(owner) => execution.take_lease(owner, now_ms),
+            None => execution.make_runnable(now_ms),
+        }
+        execution
+    }
+
+    /// The UTC day the run started on, which its usage counts toward.
+    pub fn day(&self) -> &str {
+        &self.started_at[..10]
+    }
+
+    pub fn state(&self) -> Map<String, Value> {
+        state_of(&self.state)
+    }
+
+    /// True when a runner may take the run now: active and not held by a live lease.
+    pub fn claimable(&self, now_ms: i64) -> bool {
+        self.status.is_active() && self.lease_until_ms.is_none_or(|until| until <= now_ms)
+    }
+
+    /// Held by `owner` for [`LEASE_MS`]; a queued run starts running.
+    pub fn take_lease(&mut self, owner: &str, now_ms: i64) {
+        if self.status == Status::Queued {
+            self.status = Status::Running;
+        }
+        self.lease_owner = Some(owner.to_owned());
+        self.renew_lease(now_ms);
+        self.runnable = None;
+    }
+
+    fn renew_lease(&mut self, now_ms: i64) {
+        let until = now_ms + LEASE_MS;
+        self.lease_until_ms = Some(until);
+        self.wake_at_ms = Some(until.min(self.deadline_ms));
+    }
+
+    /// Lets go of the run so that another runner carries it on.
+    pub fn make_runnable(&mut self, now_ms: i64) {
+        self.lease_owner = None;
+        self.lease_until_ms = None;
+        self.runnable = Some(RUNNABLE.to_owned());
+        self.wake_at_ms = Some((now_ms + LEASE_MS).min(self.deadline_ms));
+    }
+
+    /// The next step or compensation to run, if the run is running or compensating.
+    pub fn next_work(&self, definition: &Definition) -> Option<Work> {
+        match self.status {
+            Status::Running if self.cursor < definition.steps.len() => Some(Work {
+                index: self.cursor,
+                compensation: false,
+            }),
+            Status::Compensating => self.next_compensation(definition).map(|index| Work {
+                index,
+                compensation: true,
+            }),
+            _ => None,
+        }
+    }
+
+    fn next_compensation(&self, definition: &Definition) -> Option<usize> {
+        let below = self.compensate_below?;
+        (0..below).rev().find(|&index| {
+            self.steps[index].status == StepStatus::Succeeded && definition.steps[index].compensate.is_some()
+        })
+    }
+
+    /// The op that `work` runs.
+    pub fn op<'d>(work: Work, definition: &'d Definition) -> &'d Op {
+        let step = &definition.steps[work.index];
+        match (work.compensation, &step.compensate) {
+            (true, Some(compensation)) => compensation,
+            _ => &step.op,
+        }
+    }
+
+    /// Records that `work` ran from `started_ms` to `now_ms` (a sleep has slept by then).
+    pub fn complete(&mut self, definition: &Definition, work: Work, started_ms: i64, now_ms: i64) {
+        let op = Self::op(work, definition);
+        let started_at = timestamp::format_ms(started_ms);
+        let ended_at = timestamp::format_ms(now_ms);
+        let outcome = match op {
+            Op::Set { value } => {
+                let mut state = self.state();
+                flows::apply_set(&mut state, value);
+                if flows::state_bytes(&state) > flows::MAX_STATE_BYTES {
+                    Err(StateTooLarge.to_string())
+                } else {
+                    self.state = text_of(&state);
+                    Ok(())
+                }
+            }
+            Op::Sleep { .. } => Ok(()),
+            Op::Pause => {
+                let step = &mut self.steps[work.index];
+                step.status = StepStatus::Paused;
+                step.started_at = Some(started_at);
+                self.pause(now_ms);
+                return;
+            }
+            Op::Fail { message } => Err(message.clone()),
+        };
+        let step_id = self.steps[work.index].id.clone();
+        let step = &mut self.steps[work.index];
+        step.started_at.get_or_insert(started_at);
+        step.ended_at = Some(ended_at);
+        match (work.compensation, outcome) {
+            (false, Ok(())) => {
+                step.status = StepStatus::Succeeded;
+                self.cursor = work.index + 1;
+                if self.cursor == definition.steps.len() {
+                    self.finish(Status::Succeeded, None, now_ms);
+                }
+            }
+            (false, Err(message)) => {
+                step.status = StepStatus::Failed;
+                self.status = Status::Compensating;
+                self.compensate_below = Some(work.index);
+                self.failure = Some(RunError {
+                    step: Some(step_id),
+                    message,
+                });
+            }
+            (true, Ok(())) => {
+                step.status = StepStatus::Compensated;
+                self.compensate_below = Some(work.index);
+            }
+            (true, Err(message)) => {
+                step.status = StepStatus::CompensationFailed;
+                let message = format!("compensation failed: {message}");
+                self.finish(
+                    Status::CompensationFailed,
+                    Some(RunError {
+                        step: Some(step_id),
+                        message,
+                    }),
+                    now_ms,
+                );
+                return;
+            }
+        }
+        if self.status == Status::Compensating && self.next_compensation(definition).is_none() {
+            let failure = self.failure.clone();
+            self.finish(Status::Failed, failure, now_ms);
+        }
+        if !self.status.is_terminal() {
+            self.renew_lease(now_ms);
+        }
+    }
+
+    fn pause(&mut self, now_ms: i64) {
+        self.status = Status::Paused;
+        self.active_used_ms += now_ms - self.active_since_ms.unwrap_or(now_ms);
+        self.active_since_ms = None;
+        self.deadline_ms = now_ms + PAUSE_LIMIT_MS;
+        self.lease_owner = None;
+        self.lease_until_ms = None;
+        self.runnable = None;
+        self.wake_at_ms = Some(self.deadline_ms);
+    }
+
+    fn finish(&mut self, status: Status, error: Option<RunError>, now_ms: i64) {
+        self.status = status;
+        self.error = error;
+        self.ended_at = Some(timestamp::format_ms(now_ms));
+        self.duration_ms = Some(now_ms - self.started_ms);
+        self.active_since_ms = None;
+        self.lease_owner = None;
+        self.lease_until_ms = None;
+        self.runnable = None;
+        self.wake_at_ms = None;
+    }
+
+    /// The id of the step the run stands at, for error reports.
+    fn current_step(&self, definition: &Definition) -> Option<String> {
+        let index = match self.status {
+            Status::Compensating => self.next_compensation(definition),
+            _ => Some(self.cursor),
+        };
+        index
+            .and_then(|index| self.steps.get(index))
+            .map(|step| step.id.clone())
+    }
+
+    /// The step a queued, running or paused run stands at.
+    fn step_at_cursor(&self) -> Option<String> {
+        self.steps.get(self.cursor).map(|step| step.id.clone())
+    }
+
+    /// True once the run has outlived its time limit.
+    pub fn is_overdue(&self, now_ms: i64) -> bool {
+        !self.status.is_terminal() && now_ms >= self.deadline_ms
+    }
+
+    /// Ends an overdue run: `failed`, or `compensation_failed` if it was compensating.
+    pub fn time_out(&mut self, definition: &Definition, now_ms: i64) {
+        let message = if self.status == Status::Paused {
+            "timed out: paused for more than 7 days"
+        } else {
+            "timed out: active for more than 5 minutes"
+        };
+        let status = if self.status == Status::Compensating {
+            Status::CompensationFailed
+        } else {
+            Status::Failed
+        };
+        let error = RunError {
+            step: self.current_step(definition),
+            message: message.to_owned(),
+        };
+        self.finish(status, Some(error), now_ms);
+    }
+
+    /// Cancels a queued, running or paused run; a running run stops at its next step boundary
+    /// because its runner's next write no longer matches the version.
+    pub fn cancel(&mut self, now_ms: i64) -> Result<(), NotAllowed> {
+        if !matches!(self.status, Status::Queued | Status::Running | Status::Paused) {
+            return Err(NotAllowed {
+                status: self.status.as_str(),
+                action: "cancelled",
+            });
+        }
+        if self.status == Status::Paused {
+            self.steps[self.cursor].status = StepStatus::Cancelled;
+            self.steps[self.cursor].ended_at = Some(timestamp::format_ms(now_ms));
+        }
+        let error = RunError {
+            step: self.step_at_cursor(),
+            message: "cancelled".to_owned(),
+        };
+        self.finish(Status::Cancelled, Some(error), now_ms);
+        Ok(())
+    }
+
+    /// Resumes a paused run, merging `input` into its state, held by `owner` to carry it on.
+    pub fn resume(
+        &mut self,
+        definition: &Definition,
+        input: Option<Value>,
+        owner: &str,
+        now_ms: i64,
+    ) -> Result<Result<(), StateTooLarge>, NotAllowed> {
+        if self.status != Status::Paused {
+            return Err(NotAllowed {
+                status: self.status.as_str(),
+                action: "resumed",
+            });
+        }
+        if let Some(input) = input {
+            let mut state = self.state();
+            flows::merge_input(&mut state, input);
+            if flows::state_bytes(&state) > flows::MAX_STATE_BYTES {
+                return Ok(Err(StateTooLarge));
+            }
+            self.state = text_of(&state);
+        }
+        let step = &mut self.steps[self.cursor];
+        step.status = StepStatus::Succeeded;
+        step.ended_at = Some(timestamp::format_ms(now_ms));
+        self.cursor += 1;
+        self.active_since_ms = Some(now_ms);
+        self.deadline_ms = now_ms + (ACTIVE_LIMIT_MS - self.active_used_ms);
+        if self.cursor == definition.steps.len() {
+            self.finish(Status::Succeeded, None, now_ms);
+        } else {
+            self.status = Status::Running;
+            self.take_lease(owner, now_ms);
+        }
+        Ok(Ok(()))
+    }
+
+    /// The execution as the API shows it.
+    pub fn view(&self) -> ExecutionView<'_> {
+        ExecutionView {
+            execution_id: &self.execution_id,
+            graph_id: &self.graph_id,
+            key_id: &self.key_id,
+            status: self.status,
+            input: serde_json::from_str(&self.input).unwrap_or(Value::Null),
+            output: (self.status == Status::Succeeded).then(|| Value::Object(self.state())),
+            error: self.error.as_ref(),
+            started_at: &self.started_at,
+            ended_at: self.ended_at.as_deref(),
+            duration_ms: self.duration_ms,
+            steps: &self.steps,
+        }
+    }
+}
+
+/// The ids a new run is made of.
+pub struct StartIds {
+    pub execution_id: String,
+    pub account_id: String,
+    pub graph_id: String,
+    pub key_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExecutionView<'a> {
+    pub execution_id: &'a str,
+    pub graph_id: &'a str,
+    pub key_id: &'a str,
+    pub status: Status,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<&'a RunError>,
+    pub started_at: &'a str,
+    pub ended_at: Option<&'a str>,
+    pub duration_ms: Option<i64>,
+    pub steps: &'a [StepRecord],
+}

@@ -1,0 +1,240 @@
+//! Execution records: `ACCOUNT#<id>` / `EXEC#<execution id>`. Every write is conditional on
+//! the version that was read, and a write that ends a run changes the day's usage counters in
+//! the same transaction, so the counters never drift from the records.
+//!
+//! In-flight runs carry `wake_shard` / `wake_at`, the keys of the sparse `wake` index that the
+//! sweep queries for runs whose lease or time limit has run out.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, account_pk, is_condition_failure, new_id, s};
+use crate::{
+    executions::{Execution, Status},
+    table::{PARTITION_KEY, SORT_KEY, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
+};
+
+/// The `wake` index is spread over this many partitions so that no one partition takes every
+/// in-flight run's writes.
+pub const WAKE_SHARDS: u32 = 8;
+
+const EXECUTION_SK_PREFIX: &str = "EXEC#";
+
+/// Names a run: enough to read it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRef {
+    pub account_id: String,
+    pub execution_id: String,
+}
+
+impl RunRef {
+    /// From the table keys of an execution item (as a stream record carries them).
+    pub fn from_keys(pk: &str, sk: &str) -> Option<Self> {
+        Some(Self {
+            account_id: pk.strip_prefix("ACCOUNT#")?.to_owned(),
+            execution_id: sk.strip_prefix(EXECUTION_SK_PREFIX)?.to_owned(),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExecutionItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    execution: Execution,
+    // Index keys must be absent, never null, on runs that have ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wake_shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wake_at: Option<i64>,
+}
+
+fn execution_sk(execution_id: &str) -> String {
+    format!("{EXECUTION_SK_PREFIX}{execution_id}")
+}
+
+fn wake_shard(execution_id: &str) -> String {
+    let last = execution_id.bytes().last().unwrap_or(b'0');
+    format!("WAKE#{}", u32::from(last) % WAKE_SHARDS)
+}
+
+pub(super) fn usage_sk(day: &str) -> String {
+    format!("USAGE#{day}")
+}
+
+impl Store {
+    fn execution_put(&self, execution: &Execution) -> Result<PutBuilder, StoreError> {
+        let item = ExecutionItem {
+            pk: account_pk(&execution.account_id),
+            sk: execution_sk(&execution.execution_id),
+            execution: execution.clone(),
+            wake_shard: execution.wake_at_ms.map(|_| wake_shard(&execution.execution_id)),
+            wake_at: execution.wake_at_ms,
+        };
+        Ok(Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item)?)))
+    }
+
+    /// The day's usage counters as changed by `execution` having started or ended. (Counter
+    /// names go through placeholders: `total` and `date` are DynamoDB reserved words.)
+    fn usage_update(&self, execution: &Execution) -> Result<Update, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(account_pk(&execution.account_id)))
+            .key(SORT_KEY, s(usage_sk(execution.day())))
+            .expression_attribute_names("#in_flight", "in_flight")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        let update = if execution.status.is_terminal() {
+            let (outcome, by_status) = match execution.status {
+                Status::Succeeded => ("succeeded", None),
+                Status::Failed => ("failed", Some("by_failed")),
+                Status::Cancelled => ("failed", Some("by_cancelled")),
+                _ => ("failed", Some("by_compensation_failed")),
+            };
+            let update = update
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#outcome", outcome)
+                .expression_attribute_names("#duration", "duration_sum_ms")
+                .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+                .expression_attribute_values(
+                    ":duration",
+                    AttributeValue::N(execution.duration_ms.unwrap_or(0).to_string()),
+                );
+            match by_status {
+                Some(by_status) => update
+                    .update_expression(
+                        "ADD #in_flight :minus_one, #outcome :one, #by_status :one, #duration :duration",
+                    )
+                    .expression_attribute_names("#by_status", by_status),
+                None => {
+                    update.update_expression("ADD #in_flight :minus_one, #outcome :one, #duration :duration")
+                }
+            }
+        } else {
+            update
+                .update_expression("SET #date = :date ADD #total :one, #in_flight :one")
+                .expression_attribute_names("#date", "date")
+                .expression_attribute_names("#total", "total")
+                .expression_attribute_values(":date", s(execution.day()))
+        };
+        Ok(update.build()?)
+    }
+
+    /// Records a new run and counts it in its day, in one transaction.
+    pub async fn start_execution(&self, execution: &Execution) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(
+                        self.execution_put(execution)?
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()?,
+                    )
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(self.usage_update(execution)?)
+                    .build(),
+            )
+            // The SDK's retry of a request whose answer was lost is then not a conflict with
+            // itself (a token is reused only with the same request, as DynamoDB requires).
+            .client_request_token(&execution.execution_id)
+            .send()
+            .await?;
+        self.notify_if_runnable(execution);
+        Ok(())
+    }
+
+    pub async fn get_execution(
+        &self,
+        account_id: &str,
+        execution_id: &str,
+    ) -> Result<Option<Execution>, StoreError> {
+        let Some(item) = self
+            .get(account_pk(account_id), execution_sk(execution_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(serde_dynamo::from_item::<_, ExecutionItem>(item)?.execution))
+    }
+
+    /// Writes `execution` if nobody wrote since it was read at its current version; on
+    /// success its version is the new one. `previous` is the status it was read with: a write
+    /// that ends the run also counts the end in its day. `Ok(false)`: another write won.
+    pub async fn save_execution(
+        &self,
+        execution: &mut Execution,
+        previous: Status,
+    ) -> Result<bool, StoreError> {
+        let read_version = execution.version;
+        execution.version += 1;
+        let put = self
+            .execution_put(execution)?
+            .condition_expression("version = :read_version")
+            .expression_attribute_values(":read_version", AttributeValue::N(read_version.to_string()))
+            .build()?;
+        let mut transaction = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .client_request_token(new_id());
+        if execution.status.is_terminal() && !previous.is_terminal() {
+            transaction = transaction.transact_items(
+                TransactWriteItem::builder()
+                    .update(self.usage_update(execution)?)
+                    .build(),
+            );
+        }
+        match transaction.send().await {
+            Ok(_) => {
+                self.notify_if_runnable(execution);
+                Ok(true)
+            }
+            Err(error) if is_condition_failure(&error) => {
+                execution.version = read_version;
+                Ok(false)
+            }
+            Err(error) => {
+                execution.version = read_version;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Runs whose lease or time limit has run out by `now_ms`, from the `wake` index.
+    pub async fn due_runs(&self, now_ms: i64) -> Result<Vec<RunRef>, StoreError> {
+        let mut due = Vec::new();
+        for shard in 0..WAKE_SHARDS {
+            let items = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(WAKE_INDEX)
+                .key_condition_expression("#shard = :shard AND #at <= :now")
+                .expression_attribute_names("#shard", WAKE_SHARD)
+                .expression_attribute_names("#at", WAKE_AT)
+                .expression_attribute_values(":shard", s(format!("WAKE#{shard}")))
+                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await?;
+            for item in items {
+                let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str);
+                if let Some(run) = key(PARTITION_KEY)
+                    .zip(key(SORT_KEY))
+                    .and_then(|(pk, sk)| RunRef::from_keys(pk, sk))
+                {
+                    due.push(run);
+                }
+            }
+        }
+        Ok(due)
+    }
+}

@@ -1,0 +1,98 @@
+//! Flows: `ACCOUNT#<id>` / `FLOW#<graph id>`, immutable once saved.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, account_pk, new_id, s};
+use crate::{flows::Definition, timestamp};
+
+const FLOW_SK_PREFIX: &str = "FLOW#";
+
+/// A flow as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    pub graph_id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FlowItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    summary: FlowSummary,
+    /// The validated definition as JSON text.
+    definition: String,
+}
+
+fn flow_sk(graph_id: &str) -> String {
+    format!("{FLOW_SK_PREFIX}{graph_id}")
+}
+
+impl Store {
+    pub async fn create_flow(
+        &self,
+        account_id: &str,
+        name: String,
+        definition: &Definition,
+    ) -> Result<FlowSummary, StoreError> {
+        let summary = FlowSummary {
+            graph_id: new_id(),
+            name,
+            created_at: timestamp::format(timestamp::now()),
+        };
+        let item = FlowItem {
+            pk: account_pk(account_id),
+            sk: flow_sk(&summary.graph_id),
+            summary: summary.clone(),
+            definition: serde_json::to_string(definition).expect("definitions serialize"),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(summary)
+    }
+
+    /// The account's flows, newest first, without their definitions.
+    pub async fn list_flows(&self, account_id: &str) -> Result<Vec<FlowSummary>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+            .expression_attribute_values(":prefix", s(FLOW_SK_PREFIX))
+            .projection_expression("graph_id, #name, created_at")
+            .expression_attribute_names("#name", "name")
+            .scan_index_forward(false)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
+        items
+            .into_iter()
+            .map(|item| Ok(serde_dynamo::from_item(item)?))
+            .collect()
+    }
+
+    /// The definition of one of the account's flows; another account's flow is `None`.
+    pub async fn flow_definition(
+        &self,
+        account_id: &str,
+        graph_id: &str,
+    ) -> Result<Option<Definition>, StoreError> {
+        let Some(item) = self.get(account_pk(account_id), flow_sk(graph_id)).await? else {
+            return Ok(None);
+        };
+        let item: FlowItem = serde_dynamo::from_item(item)?;
+        let definition = serde_json::from_str(&item.definition)
+            .map_err(|e| StoreError::Dynamo(format!("stored definition of {graph_id} is unreadable: {e}")))?;
+        Ok(Some(definition))
+    }
+}
