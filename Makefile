@@ -9,9 +9,10 @@ node_modules: package.json package-lock.json
 dev: node_modules
 	cargo run --quiet -p axiom-local
 
-## Run every test, with DynamoDB Local started and stopped around them.
+## Run every test (Rust, then the Console in headless Chromium), with DynamoDB Local started
+## and stopped around them.
 test: node_modules
-	scripts/with-dynamodb-local cargo test --workspace --all-targets
+	scripts/with-dynamodb-local sh -c 'cargo test --workspace && scripts/browser-test'
 
 ## Formatting, clippy and the template linter, as CI runs them.
 lint:

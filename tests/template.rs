@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use std::collections::BTreeMap;
+
 use axiom_shared::{routes::ROUTES, table};
 use serde_yaml_ng::Value;
 
@@ -28,8 +30,7 @@ fn routes_are_the_same_set_as_the_local_gateway_serves() {
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
             continue;
         };
-        for (_, event) in events {
-            assert_eq!(event["Type"], "HttpApi");
+        for (_, event) in events.iter().filter(|(_, event)| event["Type"] == "HttpApi") {
             let properties = &event["Properties"];
             assert_eq!(properties["PayloadFormatVersion"], "2.0");
             deployed.insert((
@@ -97,22 +98,112 @@ fn the_table_has_the_key_schema_the_code_creates() {
         .iter()
         .map(|k| (str_of(&k["AttributeName"]), str_of(&k["KeyType"])))
         .collect();
-    let expected: Vec<(&str, &str)> = table::KEY_SCHEMA
+    assert_eq!(keys, key_schema(table::KEY_SCHEMA));
+    let expected: Vec<(&str, &str)> = table::ATTRIBUTES
         .iter()
-        .map(|(name, key_type)| (*name, key_type.as_str()))
+        .map(|(name, kind)| (*name, kind.as_str()))
         .collect();
-    assert_eq!(keys, expected);
-    assert_eq!(
-        attributes,
-        table::KEY_SCHEMA
-            .iter()
-            .map(|(name, _)| (*name, "S"))
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(attributes, expected);
+    let index = &properties["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["IndexName"], table::WAKE_INDEX);
+    assert_eq!(index["Projection"]["ProjectionType"], "KEYS_ONLY");
+    let index_keys: Vec<(&str, &str)> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (str_of(&k["AttributeName"]), str_of(&k["KeyType"])))
+        .collect();
+    assert_eq!(index_keys, key_schema(table::WAKE_KEY_SCHEMA));
+    assert_eq!(properties["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
     assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(
         properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
     );
     assert_eq!(template["Resources"]["Table"]["DeletionPolicy"], "Retain");
+}
+
+fn key_schema(
+    keys: &'static [(&'static str, aws_sdk_dynamodb::types::KeyType)],
+) -> Vec<(&'static str, &'static str)> {
+    keys.iter()
+        .map(|(name, key_type)| (*name, key_type.as_str()))
+        .collect()
+}
+
+#[test]
+fn every_function_gets_only_the_dynamodb_actions_it_uses() {
+    let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
+        ("authorizer", vec!["dynamodb:GetItem", "dynamodb:UpdateItem"]),
+        ("create-key", vec!["dynamodb:PutItem"]),
+        ("list-keys", vec!["dynamodb:Query"]),
+        ("revoke-key", vec!["dynamodb:DeleteItem", "dynamodb:GetItem"]),
+        ("whoami", vec![]),
+        ("console", vec![]),
+        ("flows", vec!["dynamodb:PutItem", "dynamodb:Query"]),
+        (
+            "invoke",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        ),
+        (
+            "executions",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        ),
+        ("usage", vec!["dynamodb:Query"]),
+        (
+            "runner",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        ),
+        (
+            "sweeper",
+            vec![
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ],
+        ),
+    ]);
+    let template = template();
+    let mut seen = BTreeMap::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = str_of(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        let mut actions = Vec::new();
+        for policy in resource["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                assert_eq!(statement["Effect"], "Allow");
+                for action in statement["Action"].as_sequence().unwrap() {
+                    actions.push(str_of(action));
+                }
+            }
+        }
+        actions.sort();
+        actions.dedup();
+        seen.insert(binary, actions);
+    }
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn the_runner_sees_only_runnable_runs_and_reports_partial_failures() {
+    let template = template();
+    let event = &template["Resources"]["RunnerFunction"]["Properties"]["Events"]["Runnable"];
+    assert_eq!(event["Type"], "DynamoDB");
+    let properties = &event["Properties"];
+    assert_eq!(properties["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    let pattern: serde_json::Value =
+        serde_json::from_str(str_of(&properties["FilterCriteria"]["Filters"][0]["Pattern"])).unwrap();
+    assert_eq!(
+        pattern["dynamodb"]["NewImage"]["runnable"]["S"][0],
+        axiom_shared::executions::RUNNABLE
+    );
+    let sweep = &template["Resources"]["SweeperFunction"]["Properties"]["Events"]["Sweep"];
+    assert_eq!(sweep["Type"], "Schedule");
 }

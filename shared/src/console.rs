@@ -27,6 +27,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../console/console.js"),
     ),
+    (
+        "assets/api-keys.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../console/api-keys.js"),
+    ),
+    (
+        "assets/usage.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../console/usage.js"),
+    ),
 ];
 
 /// Only this origin's scripts, styles and API; nothing inline, nothing third-party.

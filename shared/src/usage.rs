@@ -152,7 +152,7 @@ mod tests {
     fn totals_rates_and_means_ignore_in_flight_runs() {
         let days = [
             day("2026-10-28", 3, 1, 0, 4000),
-            day("2026-11-26", 97, 14, 5, 93_591),
+            day("2026-11-26", 97, 14, 5, 92_968),
             day("2026-10-27", 50, 50, 0, 1), // outside the window
         ];
         let summary = summarize(date!(2026 - 11 - 26), &days);
