@@ -1,5 +1,5 @@
 # The two commands of the README. Everything else is a helper they call.
-.PHONY: dev test lint
+.PHONY: dev test lint bench
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -19,3 +19,9 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
+
+## Benchmarks: the authorizer's per-request work (criterion) and usage latency with 100 vs
+## 50,000 runs (on DynamoDB Local). Figures in docs/performance.md.
+bench: node_modules
+	cargo bench -p axiom-shared --bench authorizer
+	scripts/with-dynamodb-local cargo bench -p axiom-tests --bench usage_latency

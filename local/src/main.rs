@@ -15,7 +15,7 @@ const DEMO_TENANT: &str = "demo";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    lambda_http::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    axiom_shared::logging::init(std::io::stderr);
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

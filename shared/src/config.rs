@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, retry::RetryConfig, timeout::TimeoutConfig};
 pub use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 pub const DEFAULT_TABLE_NAME: &str = "axiom";
 
@@ -25,10 +26,18 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// HTTPS with rustls on ring; the system's root certificates.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// A DynamoDB client from the SDK's standard environment (`AWS_REGION`,
 /// `AWS_ENDPOINT_URL_DYNAMODB`, credentials), with bounded timeouts and retries.
 pub async fn dynamodb_client() -> Client {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(timeouts())
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .load()
@@ -40,6 +49,7 @@ pub async fn dynamodb_client() -> Client {
 pub async fn local_dynamodb_client(endpoint: &str) -> Client {
     let credentials = aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local");
     let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(credentials)

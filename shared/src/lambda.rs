@@ -6,14 +6,14 @@ use std::convert::Infallible;
 pub use lambda_http::Error;
 use lambda_http::{lambda_runtime, service_fn};
 
-use crate::{api, auth, config, routes::Function, runner, timestamp};
+use crate::{api, auth, config, logging, routes::Function, runner, timestamp};
 
 /// Time the runner keeps for itself before its Lambda deadline to hand unfinished runs over.
 const RUNNER_MARGIN_MS: i64 = 10_000;
 
 /// Serves one HTTP route's handler under the Lambda runtime.
 pub async fn run_route(function: Function) -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    logging::init(std::io::stdout);
     let store = config::store().await;
     let store = &store;
     lambda_http::run(service_fn(move |request| async move {
@@ -25,7 +25,7 @@ pub async fn run_route(function: Function) -> Result<(), Error> {
 /// Serves the authorizer under the Lambda runtime. The DynamoDB connection is opened during
 /// init so that the first request does not pay the TLS handshake.
 pub async fn run_authorizer() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    logging::init(std::io::stdout);
     let store = config::store().await;
     store.warm_connection().await;
     let store = &store;
@@ -39,7 +39,7 @@ pub async fn run_authorizer() -> Result<(), Error> {
 
 /// Serves the runner: table stream batches of runnable runs.
 pub async fn run_runner() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    logging::init(std::io::stdout);
     let store = config::store().await;
     store.warm_connection().await;
     let store = &store;
@@ -54,7 +54,7 @@ pub async fn run_runner() -> Result<(), Error> {
 
 /// Serves the sweep, invoked on a schedule.
 pub async fn run_sweeper() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    logging::init(std::io::stdout);
     let store = config::store().await;
     let store = &store;
     lambda_runtime::run(service_fn(

@@ -11,6 +11,7 @@ pub mod flows;
 pub mod http;
 pub mod keys;
 pub mod lambda;
+pub mod logging;
 pub mod names;
 pub mod routes;
 pub mod runner;
