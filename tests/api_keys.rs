@@ -314,6 +314,9 @@ async fn revoking_is_immediate_and_final() {
     )
     .await;
     assert_error(status, &body, 404, "not_found", "not found");
+    let long = format!("/v1/api-keys/{}", "x".repeat(1100));
+    let (status, body) = status_json(server.delete(&long, &raw).send().await.unwrap()).await;
+    assert_error(status, &body, 404, "not_found", "not found");
 }
 
 #[tokio::test]

@@ -501,12 +501,24 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
     )
     .await;
     assert_error(status, &error, 413, "payload_too_large", "256 KiB");
-    let (status, error) = execution(&server, &key, "no-such-run").await;
-    assert_error(status, &error, 404, "not_found", "execution");
-    for verb in ["cancel", "resume"] {
-        let (status, error) = action(&server, &key, "no-such-run", verb, None).await;
+    // Ids of any length or form are unknown ids, never a database fault.
+    let long = "x".repeat(1100);
+    for id in ["no-such-run", long.as_str()] {
+        let (status, error) = execution(&server, &key, id).await;
         assert_error(status, &error, 404, "not_found", "execution");
+        for verb in ["cancel", "resume"] {
+            let (status, error) = action(&server, &key, id, verb, None).await;
+            assert_error(status, &error, 404, "not_found", "execution");
+        }
     }
+    let (status, error) = invoke(&server, &key, &long, json!({}), false).await;
+    assert_error(status, &error, 404, "not_found", "flow");
+    let whitespace = " ".repeat(300 * 1024);
+    let resume = server
+        .post(&format!("/invocations/v1/executions/{graph}/resume"), &key)
+        .body(whitespace);
+    let (status, error) = status_json(resume.send().await.unwrap()).await;
+    assert_error(status, &error, 413, "payload_too_large", "256 KiB");
     let (_, usage) = status_json(server.get("/v1/usage", &key).send().await.unwrap()).await;
     assert_eq!(usage["executions"], 0, "no run was started by a refused request");
 }

@@ -126,6 +126,15 @@ fn invalid_json(error: &serde_json::Error) -> ApiError {
     ))
 }
 
+/// Like [`body`], but an empty body reads as `T::default()`.
+pub fn optional_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() <= MAX_BODY_BYTES && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    body(req)
+}
+
 /// serde_json's message without its " at line 1 column 9" suffix.
 fn without_position(error: &serde_json::Error) -> String {
     let text = error.to_string();

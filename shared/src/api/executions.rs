@@ -29,7 +29,7 @@ struct InvokeBody {
     wait: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResumeBody {
     #[serde(default)]
@@ -150,11 +150,7 @@ pub async fn resume(store: &Store, req: Request) -> Response<Body> {
         async {
             let started = timestamp::now_ms();
             let caller = Caller::of(&req)?;
-            let body: ResumeBody = if req.body().iter().all(u8::is_ascii_whitespace) {
-                ResumeBody { input: None }
-            } else {
-                http::body(&req)?
-            };
+            let body: ResumeBody = http::optional_body(&req)?;
             if let Some(input) = &body.input {
                 input_text(input)?;
             }

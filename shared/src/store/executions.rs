@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, is_condition_failure, new_id, s};
+use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, s};
 use crate::{
     executions::{Execution, Status},
     table::{PARTITION_KEY, SORT_KEY, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
@@ -154,6 +154,9 @@ impl Store {
         account_id: &str,
         execution_id: &str,
     ) -> Result<Option<Execution>, StoreError> {
+        if !is_plausible_id(execution_id) {
+            return Ok(None);
+        }
         let Some(item) = self
             .get(account_pk(account_id), execution_sk(execution_id))
             .await?

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, new_id, s};
+use super::{Store, StoreError, account_pk, is_plausible_id, new_id, s};
 use crate::{flows::Definition, timestamp};
 
 const FLOW_SK_PREFIX: &str = "FLOW#";
@@ -87,6 +87,9 @@ impl Store {
         account_id: &str,
         graph_id: &str,
     ) -> Result<Option<Definition>, StoreError> {
+        if !is_plausible_id(graph_id) {
+            return Ok(None);
+        }
         let Some(item) = self.get(account_pk(account_id), flow_sk(graph_id)).await? else {
             return Ok(None);
         };

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError, account_pk, is_condition_failure, new_id, s};
+use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, s};
 use crate::{
     keys::{KeyHash, RawKey},
     table::{PARTITION_KEY, SORT_KEY},
@@ -246,6 +246,9 @@ impl Store {
     /// Revokes one of the account's keys: the key and its credential go in one transaction.
     /// A key of another account, an unknown id and a key revoked meanwhile are all `NotFound`.
     pub async fn revoke_key(&self, account_id: &str, key_id: &str) -> Result<(), StoreError> {
+        if !is_plausible_id(key_id) {
+            return Err(StoreError::NotFound);
+        }
         let Some(item) = self.get(account_pk(account_id), key_sk(key_id)).await? else {
             return Err(StoreError::NotFound);
         };

@@ -62,6 +62,13 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// True when `id` has the form of the ids this store makes. Any other id from a client is
+/// unknown without a database call, and never becomes part of a key (whose size DynamoDB
+/// limits, so a long one would fail the call: a 5xx caused by client input).
+pub fn is_plausible_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,

@@ -1,0 +1,465 @@
+//! The flow, execution, usage and runner handlers, fed the sample events of `events/` (the same
+//! files `cargo lambda invoke --data-file` and `sam local invoke -e` use), with their placeholder
+//! ids replaced by real ones.
+
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use axiom_shared::{
+    api,
+    executions::{Execution, StartIds, Status},
+    flows::Definition,
+    keys::KeyHash,
+    routes::Function,
+    runner,
+    store::{Account, Store},
+    timestamp,
+};
+use axiom_tests::{EVENT_ACCOUNT_ID, account, event, event_as, store};
+use serde_json::{Value, json};
+
+/// Placeholders of the sample events that name a flow and a run.
+const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
+const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
+
+fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
+    serde_json::from_slice(response.body()).unwrap_or(Value::Null)
+}
+
+/// A fresh table with an account and its first key.
+struct Fixture {
+    store: Store,
+    account: Account,
+    key_id: String,
+    raw: String,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let store = store().await;
+        let (account, raw) = account(&store, "acme").await;
+        let key_id = store
+            .find_credential(&KeyHash::of(&raw))
+            .await
+            .unwrap()
+            .unwrap()
+            .key_id;
+        Self {
+            store,
+            account,
+            key_id,
+            raw,
+        }
+    }
+
+    /// `events/<name>.json` as this account, naming `graph_id` and `execution_id` where the
+    /// sample names its placeholders.
+    fn event(&self, name: &str, graph_id: &str, execution_id: &str) -> String {
+        event_as(name, &self.account, &self.key_id, &self.raw)
+            .replace(EVENT_GRAPH_ID, graph_id)
+            .replace(EVENT_EXECUTION_ID, execution_id)
+    }
+
+    async fn send(&self, function: Function, event: &str) -> (u16, Value) {
+        let request = lambda_http::request::from_str(event).unwrap();
+        let response = api::handle(function, &self.store, request).await;
+        (response.status().as_u16(), body(&response))
+    }
+
+    /// Sends the sample event `name` with real ids.
+    async fn call(&self, function: Function, name: &str, graph_id: &str, execution_id: &str) -> (u16, Value) {
+        self.send(function, &self.event(name, graph_id, execution_id))
+            .await
+    }
+
+    /// Saves a flow through the store; returns its `graph_id`.
+    async fn flow(&self, steps: Value) -> String {
+        let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
+        self.store
+            .create_flow(&self.account.account_id, "test flow".into(), &definition)
+            .await
+            .unwrap()
+            .graph_id
+    }
+
+    /// Invokes `graph_id` through the invoke event (input `{"user": "ada"}`, `wait: true`).
+    async fn invoke(&self, graph_id: &str) -> (u16, Value) {
+        self.call(Function::Invoke, "invoke", graph_id, EVENT_EXECUTION_ID)
+            .await
+    }
+
+    /// A run paused at its first step, before a `set`; returns its id.
+    async fn paused_run(&self) -> String {
+        let graph_id = self
+            .flow(json!([
+                {"id": "approve", "op": "pause"},
+                {"id": "after", "op": "set", "value": {"done": true, "who": {"$from": "/user"}}}
+            ]))
+            .await;
+        let (status, run) = self.invoke(&graph_id).await;
+        assert_eq!(status, 202, "{run}");
+        assert_eq!(run["status"], "paused");
+        run["execution_id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn flows_create_event_saves_a_flow_that_flows_list_lists() {
+    let fixture = Fixture::new().await;
+    let (status, created) = fixture.call(Function::Flows, "flows-create", "-", "-").await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "demo");
+    let graph_id = created["graph_id"].as_str().unwrap();
+    assert_eq!(graph_id.len(), 36);
+    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let (status, listed) = fixture.call(Function::Flows, "flows-list", "-", "-").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed, json!({ "flows": [created] }));
+
+    // The saved definition is the sample's, validated.
+    let definition = fixture
+        .store
+        .flow_definition(&fixture.account.account_id, graph_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let ids: Vec<&str> = definition.steps.iter().map(|step| step.id.as_str()).collect();
+    assert_eq!(ids, ["greet", "think", "finish"]);
+}
+
+#[tokio::test]
+async fn invoke_event_runs_the_sample_flow_to_its_end() {
+    let fixture = Fixture::new().await;
+    let (_, created) = fixture.call(Function::Flows, "flows-create", "-", "-").await;
+    let graph_id = created["graph_id"].as_str().unwrap();
+
+    let (status, run) = fixture.invoke(graph_id).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["graph_id"], graph_id);
+    assert_eq!(run["key_id"], fixture.key_id.as_str());
+    assert_eq!(run["input"], json!({"user": "ada"}));
+    assert_eq!(run["output"], json!({"user": "ada", "who": "ada", "done": true}));
+    assert_eq!(run["error"], Value::Null);
+    assert!(
+        run["duration_ms"].as_i64().unwrap() >= 10,
+        "the sleep step slept: {run}"
+    );
+    assert!(run["ended_at"].is_string());
+    let statuses: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["succeeded"; 3]);
+}
+
+#[tokio::test]
+async fn invoke_event_with_the_placeholder_flow_is_a_404() {
+    let fixture = Fixture::new().await;
+    let (status, error) = fixture
+        .send(
+            Function::Invoke,
+            &event_as("invoke", &fixture.account, &fixture.key_id, &fixture.raw),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(error["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn executions_get_event_reads_the_run_in_its_account_only() {
+    let fixture = Fixture::new().await;
+    let (_, created) = fixture.call(Function::Flows, "flows-create", "-", "-").await;
+    let (_, run) = fixture.invoke(created["graph_id"].as_str().unwrap()).await;
+    let execution_id = run["execution_id"].as_str().unwrap();
+
+    let (status, read) = fixture
+        .call(Function::Executions, "executions-get", "-", execution_id)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(read, run);
+
+    // The placeholder run does not exist.
+    let (status, error) = fixture
+        .call(Function::Executions, "executions-get", "-", EVENT_EXECUTION_ID)
+        .await;
+    assert_eq!((status, &error["error"]["code"]), (404, &json!("not_found")));
+
+    // Another account asking for this run is told it does not exist.
+    let (other_account, other_raw) = account(&fixture.store, "globex").await;
+    let other_key = fixture
+        .store
+        .find_credential(&KeyHash::of(&other_raw))
+        .await
+        .unwrap()
+        .unwrap()
+        .key_id;
+    let event = event_as("executions-get", &other_account, &other_key, &other_raw)
+        .replace(EVENT_EXECUTION_ID, execution_id);
+    let (status, error) = fixture.send(Function::Executions, &event).await;
+    assert_eq!((status, &error["error"]["code"]), (404, &json!("not_found")));
+}
+
+#[tokio::test]
+async fn executions_cancel_event_cancels_a_paused_run_and_refuses_an_ended_one() {
+    let fixture = Fixture::new().await;
+    let execution_id = fixture.paused_run().await;
+
+    let (status, cancelled) = fixture
+        .call(Function::Executions, "executions-cancel", "-", &execution_id)
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(
+        cancelled["error"],
+        json!({"step": "approve", "message": "cancelled"})
+    );
+    assert_eq!(cancelled["output"], Value::Null);
+    assert!(cancelled["ended_at"].is_string());
+    assert_eq!(cancelled["steps"][0]["status"], "cancelled");
+    assert_eq!(cancelled["steps"][1]["status"], "pending");
+
+    // Cancelled is terminal: a second cancel (and a resume) conflicts.
+    let (status, error) = fixture
+        .call(Function::Executions, "executions-cancel", "-", &execution_id)
+        .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (409, &json!("conflict")),
+        "{error}"
+    );
+    let (status, error) = fixture
+        .call(Function::Executions, "executions-resume", "-", &execution_id)
+        .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (409, &json!("conflict")),
+        "{error}"
+    );
+
+    // A run that succeeded cannot be cancelled either.
+    let (_, created) = fixture.call(Function::Flows, "flows-create", "-", "-").await;
+    let (_, done) = fixture.invoke(created["graph_id"].as_str().unwrap()).await;
+    let (status, error) = fixture
+        .call(
+            Function::Executions,
+            "executions-cancel",
+            "-",
+            done["execution_id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (409, &json!("conflict")),
+        "{error}"
+    );
+    let (_, still) = fixture
+        .call(
+            Function::Executions,
+            "executions-get",
+            "-",
+            done["execution_id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(still["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn executions_resume_event_continues_a_paused_run_with_its_input() {
+    let fixture = Fixture::new().await;
+    let execution_id = fixture.paused_run().await;
+
+    let (status, resumed) = fixture
+        .call(Function::Executions, "executions-resume", "-", &execution_id)
+        .await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["status"], "succeeded");
+    assert_eq!(
+        resumed["output"],
+        json!({"user": "ada", "approved": true, "done": true, "who": "ada"})
+    );
+    assert_eq!(resumed["steps"][0]["status"], "succeeded");
+    assert_eq!(resumed["steps"][1]["status"], "succeeded");
+
+    // Only a paused run can be resumed.
+    let (status, error) = fixture
+        .call(Function::Executions, "executions-resume", "-", &execution_id)
+        .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (409, &json!("conflict")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn usage_event_counts_the_run_in_thirty_days() {
+    let fixture = Fixture::new().await;
+    let (_, created) = fixture.call(Function::Flows, "flows-create", "-", "-").await;
+    let (_, run) = fixture.invoke(created["graph_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded");
+
+    let (status, usage) = fixture.call(Function::Usage, "usage", "-", "-").await;
+    assert_eq!(status, 200, "{usage}");
+    let daily = usage["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    assert_eq!(usage["window"]["days"], 30);
+    assert_eq!(usage["window"]["start"], daily[0]["date"]);
+    assert_eq!(usage["window"]["end"], daily[29]["date"]);
+    assert_eq!(
+        (
+            &usage["executions"],
+            &usage["succeeded"],
+            &usage["failed"],
+            &usage["in_flight"]
+        ),
+        (&json!(1), &json!(1), &json!(0), &json!(0))
+    );
+    assert_eq!(usage["success_rate"], 1.0);
+    assert_eq!(
+        usage["avg_duration_ms"].as_f64(),
+        run["duration_ms"].as_f64(),
+        "{usage}"
+    );
+    let today = &run["started_at"].as_str().unwrap()[..10];
+    let day = daily.iter().find(|day| day["date"] == today).unwrap();
+    assert_eq!(
+        day,
+        &json!({"date": today, "total": 1, "succeeded": 1, "failed": 0, "in_flight": 0})
+    );
+    let total: u64 = daily.iter().map(|day| day["total"].as_u64().unwrap()).sum();
+    assert_eq!(total, 1);
+}
+
+/// `events/runner-stream.json`, its keys (and image) naming `execution_id` of `account`.
+fn stream_event(account_id: &str, execution_id: &str) -> StreamEvent {
+    let text = event("runner-stream")
+        .replace(EVENT_ACCOUNT_ID, account_id)
+        .replace(EVENT_EXECUTION_ID, execution_id);
+    serde_json::from_str(&text).expect("a DynamoDB Streams event")
+}
+
+#[test]
+fn runner_stream_event_is_a_stream_record_of_a_runnable_run() {
+    let parsed = stream_event(EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID);
+    assert_eq!(parsed.records.len(), 1);
+    let record = &parsed.records[0];
+    assert_eq!(record.event_name, "MODIFY");
+    assert_eq!(record.event_source.as_deref(), Some("aws:dynamodb"));
+    assert!(record.change.sequence_number.is_some());
+    // What the runner's stream filter in template.yaml selects on.
+    let image: Value = serde_json::from_str(&event("runner-stream")).unwrap();
+    let image = &image["Records"][0]["dynamodb"]["NewImage"];
+    assert_eq!(image["runnable"]["S"], axiom_shared::executions::RUNNABLE);
+    assert_eq!(image["status"]["S"], "queued");
+    assert_eq!(image["pk"]["S"], format!("ACCOUNT#{EVENT_ACCOUNT_ID}").as_str());
+    assert_eq!(image["sk"]["S"], format!("EXEC#{EVENT_EXECUTION_ID}").as_str());
+}
+
+#[tokio::test]
+async fn runner_stream_event_carries_a_queued_run_to_its_end() {
+    let fixture = Fixture::new().await;
+    let steps = json!([
+        {"id": "greet", "op": "set", "value": {"who": {"$from": "/user"}}},
+        {"id": "think", "op": "sleep", "ms": 10},
+        {"id": "finish", "op": "set", "value": {"done": true}}
+    ]);
+    let graph_id = fixture.flow(steps.clone()).await;
+    let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
+    let now_ms = timestamp::now_ms();
+    let input = json!({"user": "ada"});
+    let execution = Execution::start(
+        StartIds {
+            execution_id: axiom_shared::store::new_id(),
+            account_id: fixture.account.account_id.clone(),
+            graph_id,
+            key_id: fixture.key_id.clone(),
+        },
+        &definition,
+        input.to_string(),
+        input,
+        None,
+        now_ms,
+    );
+    assert_eq!(execution.status, Status::Queued);
+    fixture.store.start_execution(&execution).await.unwrap();
+
+    let event = stream_event(&fixture.account.account_id, &execution.execution_id);
+    let response = runner::on_stream(&fixture.store, &event.records, now_ms + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    let run = fixture
+        .store
+        .get_execution(&fixture.account.account_id, &execution.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, Status::Succeeded);
+    let view = serde_json::to_value(run.view()).unwrap();
+    assert_eq!(view["output"], json!({"user": "ada", "who": "ada", "done": true}));
+
+    // The same record delivered again is harmless: the run has ended, nothing runs twice.
+    let again = runner::on_stream(&fixture.store, &event.records, timestamp::now_ms() + 60_000).await;
+    assert!(again.batch_item_failures.is_empty());
+    let after = fixture
+        .store
+        .get_execution(&fixture.account.account_id, &execution.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, run);
+}
+
+#[tokio::test]
+async fn runner_stream_records_of_unknown_runs_are_harmless() {
+    let fixture = Fixture::new().await;
+    // The sample as it is: its placeholder account and run exist nowhere.
+    let sample = stream_event(EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID);
+    let response = runner::on_stream(&fixture.store, &sample.records, timestamp::now_ms() + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+    // An unknown run of a real account.
+    let unknown = stream_event(&fixture.account.account_id, &axiom_shared::store::new_id());
+    let response = runner::on_stream(&fixture.store, &unknown.records, timestamp::now_ms() + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+}
+
+#[tokio::test]
+async fn sweeper_schedule_event_triggers_a_sweep() {
+    // The sweeper takes any JSON payload and only sweeps; the sample is EventBridge's.
+    let event: Value = serde_json::from_str(&event("sweeper-schedule")).unwrap();
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    assert_eq!(event["source"], "aws.events");
+    assert_eq!(event["detail"], json!({}));
+
+    // A queued run that no runner took up for over 5 minutes ends as failed.
+    let fixture = Fixture::new().await;
+    let steps = json!([{"id": "only", "op": "set", "value": {"x": 1}}]);
+    let graph_id = fixture.flow(steps.clone()).await;
+    let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
+    let started_ms = timestamp::now_ms() - 6 * 60 * 1000;
+    let execution = Execution::start(
+        StartIds {
+            execution_id: axiom_shared::store::new_id(),
+            account_id: fixture.account.account_id.clone(),
+            graph_id,
+            key_id: fixture.key_id.clone(),
+        },
+        &definition,
+        "{}".into(),
+        json!({}),
+        None,
+        started_ms,
+    );
+    fixture.store.start_execution(&execution).await.unwrap();
+    let sweep = runner::sweep(&fixture.store, timestamp::now_ms()).await.unwrap();
+    assert_eq!(sweep.timed_out, 1, "{sweep:?}");
+    let run = fixture
+        .store
+        .get_execution(&fixture.account.account_id, &execution.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, Status::Failed);
+    assert!(run.error.unwrap().message.contains("timed out"));
+}

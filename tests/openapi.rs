@@ -1,0 +1,1057 @@
+//! `docs/openapi.yaml` describes the API the code serves: the same routes as `ROUTES` (and so
+//! as `template.yaml` and the local gateway, which `tests/template.rs` ties to `ROUTES`), every
+//! response each route can give, the bearer scheme, and schemas that the handlers' real
+//! responses fit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axiom_shared::{
+    api,
+    executions::{Execution, StartIds, Status, StepStatus},
+    flows::{self, Definition},
+    http::ApiError,
+    keys::KeyHash,
+    names,
+    routes::{Function, ROUTES},
+    store::Store,
+};
+use axiom_tests::{EVENT_KEY_ID, account, event_as, store, unresponsive_store};
+use serde_json::{Value as Json, json};
+use serde_yaml_ng::Value;
+
+/// Placeholders of the sample events that name a flow and a run.
+const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
+const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn document() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml_ng::from_str(&text).expect("docs/openapi.yaml is YAML")
+}
+
+fn str_of(value: &Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, found {value:?}"))
+}
+
+/// Follows `$ref`s (local ones only: the document is self-contained).
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(reference) = value.get("$ref") {
+        let pointer = str_of(reference)
+            .strip_prefix("#/")
+            .unwrap_or_else(|| panic!("non-local $ref {reference:?}"));
+        value = pointer.split('/').fold(doc, |node, part| {
+            node.get(part)
+                .unwrap_or_else(|| panic!("$ref {pointer} points nowhere"))
+        });
+    }
+    value
+}
+
+/// API Gateway's `{name+}` (greedy) parameter as an OpenAPI path template writes it.
+fn openapi_path(path: &str) -> String {
+    path.replace("+}", "}")
+}
+
+fn greedy_parameter(path: &str) -> Option<&str> {
+    path.split('/')
+        .find_map(|segment| segment.strip_prefix('{')?.strip_suffix("+}"))
+}
+
+/// `(METHOD, OpenAPI path)` → the operation.
+fn operations(doc: &Value) -> BTreeMap<(String, String), &Value> {
+    let mut operations = BTreeMap::new();
+    for (path, item) in doc["paths"].as_mapping().expect("paths") {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let method = str_of(method);
+            if METHODS.contains(&method) {
+                let key = (method.to_uppercase(), str_of(path).to_owned());
+                assert!(operations.insert(key, operation).is_none());
+            }
+        }
+    }
+    operations
+}
+
+fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> &'a Value {
+    &doc["paths"][openapi_path(path).as_str()][method.to_lowercase().as_str()]
+}
+
+#[test]
+fn the_document_is_openapi_3_1() {
+    let doc = document();
+    assert!(
+        str_of(&doc["openapi"]).starts_with("3.1."),
+        "{:?}",
+        doc["openapi"]
+    );
+    assert!(doc["info"]["title"].is_string());
+    assert!(doc["info"]["version"].is_string());
+}
+
+#[test]
+fn the_documented_routes_are_the_routes() {
+    let doc = document();
+    let documented: BTreeSet<_> = operations(&doc).into_keys().collect();
+    let routed: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|route| (route.method.to_owned(), openapi_path(route.path)))
+        .collect();
+    assert_eq!(documented, routed);
+    // A greedy parameter is marked as such on its path, and only there.
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        let route = ROUTES
+            .iter()
+            .find(|route| openapi_path(route.path) == str_of(path))
+            .unwrap();
+        assert_eq!(
+            item.get("x-greedy-path-parameter").map(str_of),
+            greedy_parameter(route.path),
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn every_path_parameter_is_declared() {
+    let doc = document();
+    for route in ROUTES {
+        let path = openapi_path(route.path);
+        let item = &doc["paths"][path.as_str()];
+        let operation = operation(&doc, route.method, route.path);
+        let declared: BTreeSet<&str> = [&item["parameters"], &operation["parameters"]]
+            .into_iter()
+            .filter_map(Value::as_sequence)
+            .flatten()
+            .map(|parameter| resolve(&doc, parameter))
+            .filter(|parameter| parameter["in"] == "path")
+            .inspect(|parameter| assert_eq!(parameter["required"], true, "{path}"))
+            .map(|parameter| str_of(&parameter["name"]))
+            .collect();
+        let in_template: BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        assert_eq!(declared, in_template, "{path}");
+    }
+}
+
+#[test]
+fn the_security_scheme_is_a_bearer_key_and_the_default() {
+    let doc = document();
+    let schemes = doc["components"]["securitySchemes"].as_mapping().unwrap();
+    assert_eq!(schemes.len(), 1);
+    let (name, scheme) = schemes.iter().next().unwrap();
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    let format = str_of(&scheme["bearerFormat"]);
+    assert!(format.contains("64") && format.contains("hex"), "{format}");
+    let default = doc["security"].as_sequence().unwrap();
+    assert_eq!(default.len(), 1);
+    let requirement = default[0].as_mapping().unwrap();
+    assert_eq!(requirement.len(), 1);
+    assert_eq!(
+        requirement.get(name).and_then(Value::as_sequence).map(Vec::len),
+        Some(0)
+    );
+}
+
+/// Status codes of an operation's responses.
+fn codes(doc: &Value, method: &str, path: &str) -> BTreeSet<String> {
+    operation(doc, method, path)["responses"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{method} {path} declares no responses"))
+        .keys()
+        .map(|code| str_of(code).to_owned())
+        .collect()
+}
+
+#[test]
+fn every_operation_declares_its_responses() {
+    let doc = document();
+    let mut operation_ids = BTreeSet::new();
+    for route in ROUTES {
+        let operation = operation(&doc, route.method, route.path);
+        let key = route.key();
+        assert!(operation_ids.insert(str_of(&operation["operationId"])), "{key}");
+        assert!(operation["summary"].is_string(), "{key}");
+        let codes = codes(&doc, route.method, route.path);
+        assert!(
+            codes.iter().any(|code| code.starts_with('2')),
+            "{key}: no success"
+        );
+        assert!(codes.contains("500"), "{key}: no 500");
+        if route.public {
+            assert_eq!(operation["security"], Value::Sequence(vec![]), "{key} is public");
+            assert!(
+                !codes.contains("401") && !codes.contains("403"),
+                "{key} is public"
+            );
+        } else {
+            assert!(
+                operation.get("security").is_none(),
+                "{key} must keep the default security"
+            );
+            for code in ["401", "403"] {
+                assert!(codes.contains(code), "{key}: no {code}");
+            }
+        }
+        if route.path.contains('{') {
+            assert!(codes.contains("404"), "{key}: no 404 for an unknown id");
+        }
+        if operation.get("requestBody").is_some() {
+            for code in ["400", "413"] {
+                assert!(codes.contains(code), "{key}: no {code} for its body");
+            }
+        }
+        // Every response is described, and every body but a 204's has a schema.
+        for (code, response) in operation["responses"].as_mapping().unwrap() {
+            let response = resolve(&doc, response);
+            assert!(response["description"].is_string(), "{key} {code:?}");
+            match response.get("content").and_then(Value::as_mapping) {
+                None => assert_eq!(str_of(code), "204", "{key}: {code:?} has no body"),
+                Some(content) => {
+                    assert_ne!(str_of(code), "204", "{key}");
+                    for (media_type, body) in content {
+                        assert!(body["schema"].is_mapping(), "{key} {code:?} {media_type:?}");
+                    }
+                }
+            }
+        }
+    }
+    // The statuses of PRODUCT.md §4 and §6, route by route.
+    let expected: &[(&str, &str, &[&str])] = &[
+        (
+            "POST",
+            "/v1/api-keys",
+            &["201", "400", "401", "403", "413", "500"],
+        ),
+        ("GET", "/v1/api-keys", &["200", "401", "403", "500"]),
+        (
+            "DELETE",
+            "/v1/api-keys/{id}",
+            &["204", "401", "403", "404", "500"],
+        ),
+        ("GET", "/v1/whoami", &["200", "401", "403", "500"]),
+        ("POST", "/v1/flows", &["201", "400", "401", "403", "413", "500"]),
+        ("GET", "/v1/flows", &["200", "401", "403", "500"]),
+        (
+            "POST",
+            "/invocations/v1/flows/invoke",
+            &["200", "202", "400", "401", "403", "404", "413", "500"],
+        ),
+        (
+            "GET",
+            "/invocations/v1/executions/{id}",
+            &["200", "401", "403", "404", "500"],
+        ),
+        (
+            "POST",
+            "/invocations/v1/executions/{id}/cancel",
+            &["200", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "POST",
+            "/invocations/v1/executions/{id}/resume",
+            &["200", "202", "400", "401", "403", "404", "409", "413", "500"],
+        ),
+        ("GET", "/v1/usage", &["200", "401", "403", "500"]),
+        ("GET", "/console/{proxy+}", &["200", "404", "500"]),
+    ];
+    assert_eq!(expected.len(), ROUTES.len());
+    for (method, path, statuses) in expected {
+        let statuses: BTreeSet<String> = statuses.iter().map(|s| s.to_string()).collect();
+        assert_eq!(codes(&doc, method, path), statuses, "{method} {path}");
+    }
+}
+
+#[test]
+fn gateway_refusals_have_the_gateway_body() {
+    let doc = document();
+    let gateway = &doc["components"]["schemas"]["GatewayMessage"];
+    assert_eq!(gateway["required"], Value::Sequence(vec!["message".into()]));
+    for (name, message) in [
+        ("Unauthorized", "Unauthorized"),
+        ("Forbidden", "Forbidden"),
+        ("RouteNotFound", "Not Found"),
+    ] {
+        let response = &doc["components"]["responses"][name]["content"]["application/json"];
+        assert_eq!(
+            resolve(&doc, &response["schema"]),
+            gateway,
+            "{name} has API Gateway's body"
+        );
+        assert_eq!(response["example"]["message"], message);
+    }
+    // A 500 is the API's internal_error or API Gateway's own (authorizer failure).
+    let internal = &doc["components"]["responses"]["InternalError"]["content"]["application/json"]["schema"];
+    let shapes: Vec<&Value> = internal["oneOf"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|shape| resolve(&doc, shape))
+        .collect();
+    assert_eq!(shapes, [&doc["components"]["schemas"]["Error"], gateway]);
+}
+
+fn yaml_strings(value: &Value) -> BTreeSet<String> {
+    value
+        .as_sequence()
+        .unwrap_or_else(|| panic!("expected a list, found {value:?}"))
+        .iter()
+        .map(|v| str_of(v).to_owned())
+        .collect()
+}
+
+fn status_names() -> BTreeSet<String> {
+    use Status::*;
+    // The match keeps this list complete: a new status does not compile until it is added.
+    let all = [
+        Queued,
+        Running,
+        Paused,
+        Compensating,
+        Succeeded,
+        Failed,
+        Cancelled,
+        CompensationFailed,
+    ];
+    all.iter()
+        .map(|status| match status {
+            Queued | Running | Paused | Compensating | Succeeded | Failed | Cancelled
+            | CompensationFailed => serde_json::to_value(status).unwrap().as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+fn step_status_names() -> BTreeSet<String> {
+    use StepStatus::*;
+    let all = [
+        Pending,
+        Paused,
+        Succeeded,
+        Failed,
+        Compensated,
+        CompensationFailed,
+        Cancelled,
+    ];
+    all.iter()
+        .map(|status| match status {
+            Pending | Paused | Succeeded | Failed | Compensated | CompensationFailed | Cancelled => {
+                serde_json::to_value(status).unwrap().as_str().unwrap().to_owned()
+            }
+        })
+        .collect()
+}
+
+fn error_codes() -> BTreeSet<String> {
+    let all = [
+        ApiError::InvalidJson(String::new()),
+        ApiError::InvalidRequest(String::new()),
+        ApiError::PayloadTooLarge,
+        ApiError::NotFound(""),
+        ApiError::Conflict(String::new()),
+        ApiError::Internal,
+    ];
+    all.iter()
+        .map(|error| match error {
+            ApiError::InvalidJson(_)
+            | ApiError::InvalidRequest(_)
+            | ApiError::PayloadTooLarge
+            | ApiError::NotFound(_)
+            | ApiError::Conflict(_)
+            | ApiError::Internal => error.code().to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn enums_are_the_code_s() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(yaml_strings(&schemas["ExecutionStatus"]["enum"]), status_names());
+    assert_eq!(
+        status_names(),
+        [
+            "queued",
+            "running",
+            "paused",
+            "compensating",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "compensation_failed"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(yaml_strings(&schemas["StepStatus"]["enum"]), step_status_names());
+    assert_eq!(
+        yaml_strings(&schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]),
+        error_codes()
+    );
+}
+
+#[test]
+fn flow_limits_are_the_code_s() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let steps = &schemas["FlowDefinition"]["properties"]["steps"];
+    assert_eq!(steps["minItems"].as_u64(), Some(1));
+    assert_eq!(steps["maxItems"].as_u64(), Some(flows::MAX_STEPS as u64));
+    assert_eq!(schemas["SleepMs"]["minimum"].as_u64(), Some(0));
+    assert_eq!(schemas["SleepMs"]["maximum"].as_u64(), Some(flows::MAX_SLEEP_MS));
+    assert_eq!(
+        str_of(&schemas["StepId"]["pattern"]),
+        format!("^[A-Za-z0-9_-]{{1,{}}}$", flows::MAX_STEP_ID_CHARS)
+    );
+    let name = str_of(&schemas["Name"]["description"]);
+    assert!(
+        name.contains(&format!("1 to {}", names::NAME_MAX_CHARS)),
+        "{name}"
+    );
+    let definition = str_of(&schemas["FlowDefinition"]["description"]);
+    assert!(definition.contains(&format!("{} KiB", flows::MAX_DEFINITION_BYTES / 1024)));
+    let input = str_of(&schemas["InvokeRequest"]["properties"]["input"]["description"]);
+    assert!(input.contains(&format!("{} KiB", flows::MAX_INPUT_BYTES / 1024)));
+}
+
+/// The ops a `oneOf` with an `op` discriminator allows.
+fn ops(doc: &Value, schema: &str) -> BTreeSet<String> {
+    let mapping = doc["components"]["schemas"][schema]["discriminator"]["mapping"]
+        .as_mapping()
+        .unwrap();
+    for (op, target) in mapping {
+        let target = reference(str_of(target));
+        assert_eq!(resolve(doc, &target)["properties"]["op"]["const"], *op);
+    }
+    mapping.keys().map(|op| str_of(op).to_owned()).collect()
+}
+
+/// The smallest op of each kind, as the document requires its fields.
+fn minimal_op(op: &str) -> serde_json::Map<String, Json> {
+    let mut object = json!({"op": op});
+    match op {
+        "set" => object["value"] = json!({}),
+        "sleep" => object["ms"] = json!(0),
+        "fail" => object["message"] = json!("no"),
+        _ => {}
+    }
+    object.as_object().unwrap().clone()
+}
+
+#[test]
+fn the_ops_are_the_code_s() {
+    let doc = document();
+    let step_ops = ops(&doc, "Step");
+    let compensation_ops = ops(&doc, "Compensation");
+    for op in ["set", "sleep", "pause", "fail", "jump", "wait"] {
+        let mut step = minimal_op(op);
+        step.insert("id".into(), json!("s"));
+        let parsed = Definition::parse(&json!({"steps": [step]}));
+        assert_eq!(parsed.is_ok(), step_ops.contains(op), "step op {op}: {parsed:?}");
+        let compensated = json!({"steps": [{"id": "s", "op": "pause", "compensate": minimal_op(op)}]});
+        let parsed = Definition::parse(&compensated);
+        assert_eq!(
+            parsed.is_ok(),
+            compensation_ops.contains(op),
+            "compensation op {op}: {parsed:?}"
+        );
+    }
+    // The document's own example definition is valid.
+    let example =
+        &operation(&doc, "POST", "/v1/flows")["requestBody"]["content"]["application/json"]["example"];
+    let example: Json = serde_json::to_value(example).unwrap();
+    Definition::parse(&example["definition"]).expect("the example definition is valid");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real responses against the document's schemas.
+
+/// The ways a JSON value breaks a schema of the document (the JSON Schema keywords the
+/// document uses; `format` and `pattern` are not checked).
+fn violations(doc: &Value, schema: &Value, value: &Json, at: &str) -> Vec<String> {
+    let schema = resolve(doc, schema);
+    let mut found = Vec::new();
+    let Some(schema) = schema.as_mapping() else {
+        return found; // `true` or `{}`-like: anything goes
+    };
+    let get = |name: &str| schema.get(name);
+    if let Some(types) = get("type") {
+        let types: Vec<&str> = match types {
+            Value::Sequence(types) => types.iter().map(str_of).collect(),
+            one => vec![str_of(one)],
+        };
+        let fits = types.iter().any(|kind| match *kind {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "string" => value.is_string(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            other => panic!("unknown type {other}"),
+        });
+        if !fits {
+            return vec![format!("{at}: {value} is not {types:?}")];
+        }
+    }
+    if let Some(constant) = get("const")
+        && serde_json::to_value(constant).unwrap() != *value
+    {
+        found.push(format!("{at}: {value} is not {constant:?}"));
+    }
+    if let Some(allowed) = get("enum") {
+        let allowed: Json = serde_json::to_value(allowed).unwrap();
+        if !allowed.as_array().unwrap().contains(value) {
+            found.push(format!("{at}: {value} is not one of {allowed}"));
+        }
+    }
+    let number = value.as_f64();
+    if let (Some(minimum), Some(number)) = (get("minimum").and_then(Value::as_f64), number)
+        && number < minimum
+    {
+        found.push(format!("{at}: {number} < {minimum}"));
+    }
+    if let (Some(maximum), Some(number)) = (get("maximum").and_then(Value::as_f64), number)
+        && number > maximum
+    {
+        found.push(format!("{at}: {number} > {maximum}"));
+    }
+    if let (Some(min), Some(text)) = (get("minLength").and_then(Value::as_u64), value.as_str())
+        && (text.chars().count() as u64) < min
+    {
+        found.push(format!("{at}: shorter than {min}"));
+    }
+    if let Some(items) = value.as_array() {
+        let count = items.len() as u64;
+        if let Some(min) = get("minItems").and_then(Value::as_u64)
+            && count < min
+        {
+            found.push(format!("{at}: fewer than {min} items"));
+        }
+        if let Some(max) = get("maxItems").and_then(Value::as_u64)
+            && count > max
+        {
+            found.push(format!("{at}: more than {max} items"));
+        }
+        if let Some(item_schema) = get("items") {
+            for (index, item) in items.iter().enumerate() {
+                found.extend(violations(doc, item_schema, item, &format!("{at}[{index}]")));
+            }
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for required in get("required").and_then(Value::as_sequence).into_iter().flatten() {
+            if !object.contains_key(str_of(required)) {
+                found.push(format!("{at}: missing {required:?}"));
+            }
+        }
+        let properties = get("properties").and_then(Value::as_mapping);
+        for (name, field) in object {
+            let property = properties.and_then(|properties| properties.get(name.as_str()));
+            match (property, get("additionalProperties")) {
+                (Some(property), _) => {
+                    found.extend(violations(doc, property, field, &format!("{at}.{name}")))
+                }
+                (None, Some(Value::Bool(false))) => found.push(format!("{at}: unexpected field {name:?}")),
+                (None, Some(extra)) if extra.is_mapping() => {
+                    found.extend(violations(doc, extra, field, &format!("{at}.{name}")))
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    for all in get("allOf").and_then(Value::as_sequence).into_iter().flatten() {
+        found.extend(violations(doc, all, value, at));
+    }
+    if let Some(any) = get("anyOf").and_then(Value::as_sequence)
+        && !any
+            .iter()
+            .any(|option| violations(doc, option, value, at).is_empty())
+    {
+        found.push(format!("{at}: {value} fits none of anyOf"));
+    }
+    if let Some(one) = get("oneOf").and_then(Value::as_sequence) {
+        let fitting = one
+            .iter()
+            .filter(|option| violations(doc, option, value, at).is_empty())
+            .count();
+        if fitting != 1 {
+            found.push(format!("{at}: {value} fits {fitting} of oneOf"));
+        }
+    }
+    found
+}
+
+fn assert_fits(doc: &Value, schema: &Value, value: &Json, what: &str) {
+    let found = violations(doc, schema, value, "$");
+    assert!(
+        found.is_empty(),
+        "{what} does not fit the document:\n{}\n{value:#}",
+        found.join("\n")
+    );
+}
+
+/// `{"$ref": pointer}`.
+fn reference(pointer: &str) -> Value {
+    let mut mapping = serde_yaml_ng::Mapping::new();
+    mapping.insert("$ref".into(), pointer.into());
+    Value::Mapping(mapping)
+}
+
+fn schema(name: &str) -> Value {
+    reference(&format!("#/components/schemas/{name}"))
+}
+
+#[test]
+fn the_checker_catches_what_the_document_forbids() {
+    let doc = document();
+    let execution = schema("Execution");
+    assert!(!violations(&doc, &execution, &json!({"status": "bogus"}), "$").is_empty());
+    let error = schema("Error");
+    assert!(
+        violations(
+            &doc,
+            &error,
+            &json!({"error": {"code": "conflict", "message": "m"}}),
+            "$"
+        )
+        .is_empty()
+    );
+    assert!(
+        !violations(
+            &doc,
+            &error,
+            &json!({"error": {"code": "teapot", "message": "m"}}),
+            "$"
+        )
+        .is_empty()
+    );
+    assert!(!violations(&doc, &error, &json!({"error": {"code": "conflict"}, "x": 1}), "$").is_empty());
+}
+
+fn sample_execution(status: Status) -> Execution {
+    let definition = Definition::parse(&json!({"steps": [
+        {"id": "a", "op": "set", "value": {"x": 1}},
+        {"id": "b", "op": "pause"}
+    ]}))
+    .unwrap();
+    let ids = StartIds {
+        execution_id: axiom_shared::store::new_id(),
+        account_id: axiom_shared::store::new_id(),
+        graph_id: axiom_shared::store::new_id(),
+        key_id: axiom_shared::store::new_id(),
+    };
+    let input = json!({"user": "ada"});
+    let mut execution = Execution::start(
+        ids,
+        &definition,
+        input.to_string(),
+        input,
+        None,
+        1_795_690_260_340,
+    );
+    if status.is_terminal() {
+        execution.status = status;
+        execution.ended_at = Some("2026-11-26T10:51:01Z".into());
+        execution.duration_ms = Some(660);
+        if status != Status::Succeeded {
+            execution.error = Some(axiom_shared::executions::RunError {
+                step: None,
+                message: "timed out".into(),
+            });
+        }
+    } else {
+        execution.status = status;
+    }
+    execution
+}
+
+#[test]
+fn executions_in_every_status_fit_the_document() {
+    let doc = document();
+    let schema = schema("Execution");
+    for status in [
+        Status::Queued,
+        Status::Running,
+        Status::Paused,
+        Status::Compensating,
+        Status::Succeeded,
+        Status::Failed,
+        Status::Cancelled,
+        Status::CompensationFailed,
+    ] {
+        let execution = sample_execution(status);
+        let view = serde_json::to_value(execution.view()).unwrap();
+        assert_fits(&doc, &schema, &view, &format!("a {status:?} execution"));
+    }
+}
+
+#[test]
+fn usage_summaries_fit_the_document() {
+    let doc = document();
+    let today = time::OffsetDateTime::now_utc().date();
+    let empty = serde_json::to_value(axiom_shared::usage::summarize(today, &[])).unwrap();
+    assert_fits(&doc, &schema("UsageSummary"), &empty, "an empty summary");
+    let day = axiom_shared::store::UsageDay {
+        date: axiom_shared::usage::format_date(today),
+        total: 4,
+        in_flight: 1,
+        succeeded: 2,
+        failed: 1,
+        by_cancelled: 1,
+        duration_sum_ms: 905,
+        ..Default::default()
+    };
+    let busy = serde_json::to_value(axiom_shared::usage::summarize(today, &[day])).unwrap();
+    assert_eq!(busy["success_rate"], json!(0.6667));
+    assert_fits(&doc, &schema("UsageSummary"), &busy, "a summary");
+}
+
+/// The JSON body of a response; `Null` when it is empty or not JSON (a Console page).
+fn body_of(response: &lambda_http::Response<lambda_http::Body>) -> Json {
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|value| value == "application/json");
+    if response.body().is_empty() || !json {
+        Json::Null
+    } else {
+        serde_json::from_slice(response.body()).expect("JSON body")
+    }
+}
+
+/// Checks a handler's response against the document's response for its route and status.
+fn assert_documented(doc: &Value, route_key: &str, response: &lambda_http::Response<lambda_http::Body>) {
+    let (method, path) = route_key.split_once(' ').unwrap();
+    let status = response.status().as_u16().to_string();
+    let documented = &operation(doc, method, path)["responses"][status.as_str()];
+    assert!(
+        documented.is_mapping(),
+        "{route_key} answered {status}, which it does not document"
+    );
+    let documented = resolve(doc, documented);
+    let what = format!("{route_key} {status}");
+    match documented.get("content") {
+        None => assert!(response.body().is_empty(), "{what} has a body"),
+        Some(content) => {
+            let media_type = response.headers()["content-type"].to_str().unwrap();
+            let schema = &content[media_type]["schema"];
+            assert!(schema.is_mapping(), "{what}: {media_type} is not documented");
+            if media_type == "application/json" {
+                assert_fits(doc, schema, &body_of(response), &what);
+            }
+        }
+    }
+}
+
+struct Caller {
+    store: Store,
+    account: axiom_shared::store::Account,
+    key_id: String,
+    raw: String,
+}
+
+impl Caller {
+    async fn new() -> Self {
+        let store = store().await;
+        let (account, raw) = account(&store, "acme").await;
+        let key_id = store
+            .find_credential(&KeyHash::of(&raw))
+            .await
+            .unwrap()
+            .unwrap()
+            .key_id;
+        Self {
+            store,
+            account,
+            key_id,
+            raw,
+        }
+    }
+
+    /// Sends `events/<name>.json` with `edit` applied to the event, checks the response
+    /// against the document and returns it.
+    async fn send(
+        &self,
+        doc: &Value,
+        name: &str,
+        function: Function,
+        edit: impl FnOnce(String) -> Json,
+    ) -> (u16, Json) {
+        let event = edit(event_as(name, &self.account, &self.key_id, &self.raw));
+        let route_key = event["routeKey"].as_str().unwrap().to_owned();
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let response = api::handle(function, &self.store, request).await;
+        assert_documented(doc, &route_key, &response);
+        (response.status().as_u16(), body_of(&response))
+    }
+}
+
+fn as_is(text: String) -> Json {
+    serde_json::from_str(&text).unwrap()
+}
+
+fn with_body(body: impl Into<String>) -> impl FnOnce(String) -> Json {
+    let body = body.into();
+    move |text| {
+        let mut event: Json = serde_json::from_str(&text).unwrap();
+        event["body"] = Json::String(body);
+        event
+    }
+}
+
+fn with_ids(graph_id: &str, execution_id: &str) -> impl FnOnce(String) -> Json {
+    let (graph_id, execution_id) = (graph_id.to_owned(), execution_id.to_owned());
+    move |text| {
+        as_is(
+            text.replace(EVENT_GRAPH_ID, &graph_id)
+                .replace(EVENT_EXECUTION_ID, &execution_id),
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_handlers_answer_as_documented() {
+    let doc = document();
+    let caller = Caller::new().await;
+
+    // Keys.
+    let (status, _) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;
+    assert_eq!(status, 201);
+    caller.send(&doc, "list-keys", Function::ListKeys, as_is).await;
+    // The sample revokes the calling key itself (handlers trust the authorizer's verdict).
+    let (status, _) = caller.send(&doc, "revoke-key", Function::RevokeKey, as_is).await;
+    assert_eq!(status, 204);
+    let (status, _) = caller.send(&doc, "revoke-key", Function::RevokeKey, as_is).await;
+    assert_eq!(status, 404);
+    caller.send(&doc, "whoami", Function::Whoami, as_is).await;
+
+    // Bodies that do not fit.
+    for (body, code) in [
+        ("{", "invalid_json"),
+        ("[1]", "invalid_request"),
+        (r#"{"name": 5}"#, "invalid_request"),
+        (r#"{"name": "   "}"#, "invalid_request"),
+    ] {
+        let (status, error) = caller
+            .send(&doc, "create-key", Function::CreateKey, with_body(body))
+            .await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
+    }
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(300 * 1024));
+    let (status, _) = caller
+        .send(&doc, "create-key", Function::CreateKey, with_body(big))
+        .await;
+    assert_eq!(status, 413);
+
+    // Flows.
+    let (status, flow) = caller.send(&doc, "flows-create", Function::Flows, as_is).await;
+    assert_eq!(status, 201);
+    let graph_id = flow["graph_id"].as_str().unwrap().to_owned();
+    caller.send(&doc, "flows-list", Function::Flows, as_is).await;
+    let (status, _) = caller
+        .send(
+            &doc,
+            "flows-create",
+            Function::Flows,
+            with_body(r#"{"name":"x","definition":{"steps":[{"id":"t","op":"sleep","ms":5001}]}}"#),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let pausing = json!({"name": "pausing", "definition": {"steps": [
+        {"id": "approve", "op": "pause"}, {"id": "after", "op": "set", "value": {"ok": true}}
+    ]}});
+    let (_, paused_flow) = caller
+        .send(
+            &doc,
+            "flows-create",
+            Function::Flows,
+            with_body(pausing.to_string()),
+        )
+        .await;
+    let paused_graph = paused_flow["graph_id"].as_str().unwrap().to_owned();
+
+    // Invoke: a run that finishes (200), one that pauses (202), one queued (202), errors.
+    let (status, run) = caller
+        .send(&doc, "invoke", Function::Invoke, with_ids(&graph_id, "-"))
+        .await;
+    assert_eq!((status, run["status"].as_str()), (200, Some("succeeded")));
+    let (status, paused) = caller
+        .send(&doc, "invoke", Function::Invoke, with_ids(&paused_graph, "-"))
+        .await;
+    assert_eq!((status, paused["status"].as_str()), (202, Some("paused")));
+    let queued_body = json!({"graph_id": graph_id, "input": [1, 2], "wait": false});
+    let (status, queued) = caller
+        .send(
+            &doc,
+            "invoke",
+            Function::Invoke,
+            with_body(queued_body.to_string()),
+        )
+        .await;
+    assert_eq!((status, queued["status"].as_str()), (202, Some("queued")));
+    let (status, _) = caller.send(&doc, "invoke", Function::Invoke, as_is).await;
+    assert_eq!(status, 404, "the placeholder flow does not exist");
+    let (status, _) = caller
+        .send(
+            &doc,
+            "invoke",
+            Function::Invoke,
+            with_body(format!(r#"{{"graph_id":"{graph_id}"}}"#)),
+        )
+        .await;
+    assert_eq!(status, 400, "input is required");
+
+    // Executions.
+    let run_id = run["execution_id"].as_str().unwrap();
+    let paused_id = paused["execution_id"].as_str().unwrap();
+    let (status, _) = caller
+        .send(
+            &doc,
+            "executions-get",
+            Function::Executions,
+            with_ids("-", run_id),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = caller
+        .send(&doc, "executions-get", Function::Executions, as_is)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = caller
+        .send(
+            &doc,
+            "executions-cancel",
+            Function::Executions,
+            with_ids("-", run_id),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = caller
+        .send(
+            &doc,
+            "executions-resume",
+            Function::Executions,
+            with_ids("-", run_id),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, resumed) = caller
+        .send(
+            &doc,
+            "executions-resume",
+            Function::Executions,
+            with_ids("-", paused_id),
+        )
+        .await;
+    assert_eq!((status, resumed["status"].as_str()), (200, Some("succeeded")));
+    let (status, cancelled) = caller
+        .send(
+            &doc,
+            "executions-cancel",
+            Function::Executions,
+            with_ids("-", queued["execution_id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
+
+    // Usage.
+    let (status, usage) = caller.send(&doc, "usage", Function::Usage, as_is).await;
+    assert_eq!((status, usage["executions"].as_u64()), (200, Some(3)));
+
+    // The Console's public route, without the authorizer's context.
+    for (proxy, expected) in [("api-keys", 200), ("assets/console.js", 200), ("nope", 404)] {
+        let (status, _) = caller
+            .send(&doc, "whoami", Function::Console, |text| {
+                let mut event = as_is(text);
+                let path = format!("/console/{proxy}");
+                event["routeKey"] = json!("GET /console/{proxy+}");
+                event["rawPath"] = json!(path);
+                event["pathParameters"] = json!({ "proxy": proxy });
+                let context = event["requestContext"].as_object_mut().unwrap();
+                context.remove("authorizer");
+                context["routeKey"] = json!("GET /console/{proxy+}");
+                context["http"]["path"] = json!(path);
+                event
+            })
+            .await;
+        assert_eq!(status, expected, "/console/{proxy}");
+    }
+}
+
+#[tokio::test]
+async fn request_schemas_are_what_the_handlers_accept() {
+    // Bodies are refused before any database call, so a database that never answers will do.
+    let doc = document();
+    let store = unresponsive_store().await;
+    let acme = axiom_shared::store::Account {
+        account_id: axiom_tests::EVENT_ACCOUNT_ID.into(),
+        email: axiom_tests::EVENT_EMAIL.into(),
+        tenant: "acme".into(),
+    };
+    for (event, function, path) in [
+        ("create-key", Function::CreateKey, "/v1/api-keys"),
+        ("flows-create", Function::Flows, "/v1/flows"),
+        ("invoke", Function::Invoke, "/invocations/v1/flows/invoke"),
+        (
+            "executions-resume",
+            Function::Executions,
+            "/invocations/v1/executions/{id}/resume",
+        ),
+    ] {
+        let body_schema = resolve(
+            &doc,
+            &operation(&doc, "POST", path)["requestBody"]["content"]["application/json"]["schema"],
+        );
+        assert_eq!(body_schema["additionalProperties"], false, "{path}");
+        let mut text: Json =
+            serde_json::from_str(&event_as(event, &acme, EVENT_KEY_ID, axiom_tests::EVENT_KEY)).unwrap();
+        let body: Json = serde_json::from_str(text["body"].as_str().unwrap()).unwrap();
+        let mut send = |edited: Json| {
+            text["body"] = Json::String(edited.to_string());
+            let request = lambda_http::request::from_str(&text.to_string()).unwrap();
+            let store = store.clone();
+            async move {
+                let response = api::handle(function, &store, request).await;
+                (response.status().as_u16(), body_of(&response))
+            }
+        };
+        // The sample body fits the document.
+        assert_fits(
+            &doc,
+            body_schema,
+            &body,
+            &format!("the body of events/{event}.json"),
+        );
+        // Every property the document lists is one the handler knows; the required ones are.
+        let required = body_schema.get("required").map(yaml_strings).unwrap_or_default();
+        for property in &required {
+            assert!(
+                body_schema["properties"].get(property.as_str()).is_some(),
+                "{path} {property}"
+            );
+            let mut without = body.clone();
+            without.as_object_mut().unwrap().remove(property);
+            let (status, error) = send(without).await;
+            assert_eq!(status, 400, "{path} without {property}: {error}");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(property.as_str()), "{message}");
+        }
+        let mut extra = body.clone();
+        extra["surprise"] = json!(1);
+        let (status, error) = send(extra).await;
+        assert_eq!(status, 400, "{path} with an unknown field: {error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("surprise"));
+    }
+}
