@@ -65,6 +65,7 @@ async fn run() -> Result<(), String> {
          curl -s -X POST {base}/v1/api-keys -H \"Authorization: Bearer $AXIOM_API_KEY\" \
          -H 'content-type: application/json' -d '{{\"name\":\"laptop\"}}'\n  \
          curl -s {base}/v1/api-keys -H \"Authorization: Bearer $AXIOM_API_KEY\"\n\n\
+         Console: {base}/console/api-keys (paste the key)\n\n\
          Stop with Ctrl-C.\n"
     );
 

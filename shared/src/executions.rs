@@ -268,7 +268,7 @@ impl Execution {
     }
 
     /// The op that `work` runs.
-    pub fn op<'d>(work: Work, definition: &'d Definition) -> &'d Op {
+    pub fn op(work: Work, definition: &Definition) -> &Op {
         let step = &definition.steps[work.index];
         match (work.compensation, &step.compensate) {
             (true, Some(compensation)) => compensation,

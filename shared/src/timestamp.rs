@@ -20,6 +20,18 @@ pub fn format_before(t: OffsetDateTime, d: Duration) -> String {
     format(t - d)
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    (now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The formatted time of epoch milliseconds.
+pub fn format_ms(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .expect("epoch milliseconds of this era are in range");
+    format(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,16 +55,4 @@ mod tests {
         let b = format_before(datetime!(2026-01-02 03:05:05 UTC), Duration::seconds(59));
         assert!(a < b);
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    (now().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// The formatted time of epoch milliseconds.
-pub fn format_ms(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .expect("epoch milliseconds of this era are in range");
-    format(t)
 }

@@ -1,0 +1,26 @@
+//! `axiom`: the command line client of the Axiom API. Wiring only: parse the arguments, run the
+//! command, turn the outcome into an exit code.
+
+mod api;
+mod args;
+mod commands;
+mod credentials;
+mod error;
+mod render;
+mod schema;
+mod terminal;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = args::Cli::parse();
+    match commands::run(args) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            eprintln!("axiom: {error}");
+            error.exit().into()
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! Text output for people: tables, an execution, the usage summary and its per-day chart.
+//! Pure functions from the API's data to strings, so they are tested without a terminal.
+
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
+
+use crate::schema::{CreatedKey, Execution, Flow, KeySummary, Usage, UsageDay};
+
+/// Shown for a value the API has not got (`null`), as the Console does.
+const NONE: &str = "—";
+
+/// Width of the longest bar of the usage chart: with the day and the figures, a line is 76
+/// columns, so the chart reads in an 80-column terminal.
+const BAR_WIDTH: usize = 36;
+const SUCCEEDED_CELL: char = '█';
+const FAILED_CELL: char = '▒';
+const IN_FLIGHT_CELL: char = '░';
+
+/// The date of an RFC 3339 time (`2026-11-26T10:49:18Z` → `2026-11-26`).
+fn date(time: &str) -> &str {
+    time.get(..10).unwrap_or(time)
+}
+
+/// An RFC 3339 UTC time as `2026-11-26 10:49:18 UTC`.
+fn time(time: &str) -> String {
+    match time.strip_suffix('Z') {
+        Some(utc) if utc.len() >= 19 && utc.as_bytes()[10] == b'T' => {
+            format!("{} {} UTC", &utc[..10], &utc[11..])
+        }
+        _ => time.to_owned(),
+    }
+}
+
+/// `843 ms`, `1.24 s`, `3 min 5 s`.
+pub fn duration(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 60_000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        let seconds = (ms / 1000.0).round() as u64;
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
+}
+
+/// A rate in 0..=1 as `86.96%`.
+fn percent(rate: f64) -> String {
+    format!("{:.2}%", rate * 100.0)
+}
+
+/// A borderless table whose rows are added next. In a narrow terminal only the column
+/// `wrapping` wraps: ids (copied into other commands), keys and dates stay whole.
+fn table(header: &[&str], wrapping: usize) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    let last = header.len() - 1;
+    for (index, column) in table.column_iter_mut().enumerate() {
+        // Two spaces between columns, none at the edges, as `ls -l` and friends print.
+        column.set_padding((0, if index == last { 0 } else { 2 }));
+        if index != wrapping {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    table
+}
+
+/// The key list: the id (which `keys revoke` takes), then the Console's four columns.
+pub fn keys(keys: &[KeySummary]) -> String {
+    if keys.is_empty() {
+        return "No API keys.".to_owned();
+    }
+    let mut table = table(&["ID", "Name", "Key", "Created", "Last used"], 1);
+    for key in keys {
+        table.add_row(vec![
+            key.id.as_str(),
+            key.name.as_str(),
+            key.masked.as_deref().unwrap_or(NONE),
+            date(&key.created_at),
+            key.last_used_at.as_deref().map_or("Never", date),
+        ]);
+    }
+    table.trim_fmt()
+}
+
+pub fn created_key(key: &CreatedKey) -> String {
+    format!(
+        "Created API key {:?} (id {}).\n\n    {}\n\n\
+         Save it now, somewhere safe: it will not be shown again. Only its hash is stored,\n\
+         so it cannot be recovered; if you lose it, revoke it and create another.",
+        key.name, key.id, key.key
+    )
+}
+
+pub fn flows(flows: &[Flow]) -> String {
+    if flows.is_empty() {
+        return "No flows.".to_owned();
+    }
+    let mut table = table(&["Graph ID", "Name", "Created"], 1);
+    for flow in flows {
+        table.add_row(vec![
+            flow.graph_id.as_str(),
+            flow.name.as_str(),
+            date(&flow.created_at),
+        ]);
+    }
+    table.trim_fmt()
+}
+
+pub fn created_flow(flow: &Flow) -> String {
+    format!(
+        "Saved flow {:?}.\nGraph ID: {}\n\nRun it with: axiom invoke {} --wait",
+        flow.name, flow.graph_id, flow.graph_id
+    )
+}
+
+pub fn execution(execution: &Execution) -> String {
+    let mut lines = vec![
+        format!("Execution  {}", execution.execution_id),
+        format!("Flow       {}", execution.graph_id),
+        format!("Status     {}", execution.status),
+        format!(
+            "Started    {}",
+            execution.started_at.as_deref().map_or(NONE.to_owned(), time)
+        ),
+        format!(
+            "Ended      {}",
+            execution.ended_at.as_deref().map_or(NONE.to_owned(), time)
+        ),
+        format!(
+            "Duration   {}",
+            execution.duration_ms.map_or(NONE.to_owned(), duration)
+        ),
+    ];
+    if let Some(error) = &execution.error {
+        lines.push(match &error.step {
+            Some(step) => format!("Error      step {step:?}: {}", error.message),
+            None => format!("Error      {}", error.message),
+        });
+    }
+    if !execution.steps.is_empty() {
+        let width = execution
+            .steps
+            .iter()
+            .map(|step| step.id.len())
+            .max()
+            .unwrap_or(0);
+        lines.push(String::new());
+        lines.push("Steps".to_owned());
+        for step in &execution.steps {
+            lines.push(format!("  {:width$}  {}", step.id, step.status));
+        }
+    }
+    if let Some(output) = &execution.output {
+        lines.push(String::new());
+        lines.push("Output".to_owned());
+        lines.push(serde_json::to_string_pretty(output).expect("JSON values serialize"));
+    }
+    lines.join("\n")
+}
+
+pub fn usage(usage: &Usage) -> String {
+    let mut lines = vec![
+        format!("Executions    {}", usage.executions),
+        format!(
+            "Success rate  {}",
+            usage.success_rate.map_or(NONE.to_owned(), percent)
+        ),
+        format!(
+            "Avg duration  {}",
+            usage.avg_duration_ms.map_or(NONE.to_owned(), duration)
+        ),
+        String::new(),
+        format!(
+            "Executions per day, {} to {} (UTC)",
+            usage.window.start, usage.window.end
+        ),
+    ];
+    let busiest = usage.daily.iter().map(|day| day.total).max().unwrap_or(0);
+    if busiest == 0 {
+        lines.push("No executions in these 30 days.".to_owned());
+        return lines.join("\n");
+    }
+    lines.push(format!(
+        "{SUCCEEDED_CELL} succeeded  {FAILED_CELL} failed  {IN_FLIGHT_CELL} in flight"
+    ));
+    lines.push(String::new());
+    lines.push(format!(
+        "{:5}  {:BAR_WIDTH$} {:>5} {:>9} {:>6} {:>9}",
+        "Day", "", "Total", "Succeeded", "Failed", "In flight"
+    ));
+    for day in &usage.daily {
+        lines.push(format!(
+            "{:5}  {} {:>5} {:>9} {:>6} {:>9}",
+            day.date.get(5..).unwrap_or(&day.date),
+            bar(day, busiest),
+            day.total,
+            day.succeeded,
+            day.failed,
+            day.in_flight
+        ));
+    }
+    lines.join("\n")
+}
+
+/// One day's stacked bar, padded to [`BAR_WIDTH`]: its length is the day's total against the
+/// busiest day; succeeded, then failed, then in flight.
+fn bar(day: &UsageDay, busiest: u64) -> String {
+    let widths = segment_widths([day.succeeded, day.failed, day.in_flight], busiest);
+    let cells: String = [SUCCEEDED_CELL, FAILED_CELL, IN_FLIGHT_CELL]
+        .iter()
+        .zip(widths)
+        .flat_map(|(cell, width)| std::iter::repeat_n(*cell, width))
+        .collect();
+    format!("{cells:BAR_WIDTH$}")
+}
+
+/// Cells per segment, proportional to `busiest` filling [`BAR_WIDTH`]. A segment that is not
+/// zero gets at least one cell, so a single failure is never rounded away.
+fn segment_widths(counts: [u64; 3], busiest: u64) -> [usize; 3] {
+    let scale = BAR_WIDTH as f64 / busiest.max(1) as f64;
+    let mut widths = counts.map(|count| match count {
+        0 => 0,
+        count => ((count as f64 * scale).round() as usize).max(1),
+    });
+    while widths.iter().sum::<usize>() > BAR_WIDTH {
+        let widest = (0..3).max_by_key(|&i| widths[i]).expect("three segments");
+        widths[widest] -= 1;
+    }
+    widths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ExecutionError, Step, UsageWindow};
+
+    fn key(masked: Option<&str>, last_used_at: Option<&str>) -> KeySummary {
+        KeySummary {
+            id: "0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f".into(),
+            name: "laptop".into(),
+            masked: masked.map(Into::into),
+            created_at: "2026-11-20T08:00:00Z".into(),
+            last_used_at: last_used_at.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn key_table_shows_null_as_the_console_does() {
+        let text = keys(&[
+            key(Some("a1b2c3d4…9f0e"), Some("2026-11-26T10:49:18Z")),
+            key(None, None),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        for column in ["ID", "Name", "Key", "Created", "Last used"] {
+            assert!(lines[0].contains(column), "{text}");
+        }
+        assert!(lines[1].contains("a1b2c3d4…9f0e") && lines[1].contains("2026-11-26"));
+        assert!(lines[2].contains(NONE) && lines[2].contains("Never"), "{text}");
+        assert!(lines[2].contains("0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f"));
+        assert_eq!(keys(&[]), "No API keys.");
+    }
+
+    #[test]
+    fn durations_and_rates_read_well() {
+        assert_eq!(duration(843.2), "843 ms");
+        assert_eq!(duration(1240.0), "1.24 s");
+        assert_eq!(duration(185_000.0), "3 min 5 s");
+        assert_eq!(percent(0.8696), "86.96%");
+        assert_eq!(time("2026-11-26T10:49:18Z"), "2026-11-26 10:49:18 UTC");
+        assert_eq!(time("odd"), "odd");
+    }
+
+    #[test]
+    fn an_execution_shows_status_error_steps_and_output() {
+        let execution = Execution {
+            execution_id: "e1".into(),
+            graph_id: "g1".into(),
+            status: "failed".into(),
+            output: None,
+            error: Some(ExecutionError {
+                step: Some("charge".into()),
+                message: "card declined".into(),
+            }),
+            started_at: Some("2026-11-26T10:49:18Z".into()),
+            ended_at: None,
+            duration_ms: None,
+            steps: vec![Step {
+                id: "charge".into(),
+                status: "failed".into(),
+            }],
+        };
+        let text = super::execution(&execution);
+        assert!(text.contains("Status     failed"), "{text}");
+        assert!(
+            text.contains("Error      step \"charge\": card declined"),
+            "{text}"
+        );
+        assert!(text.contains("Ended      —"), "{text}");
+        assert!(text.contains("  charge  failed"), "{text}");
+        assert!(!text.contains("Output"));
+    }
+
+    fn usage_of(daily: Vec<UsageDay>, rate: Option<f64>, avg: Option<f64>) -> Usage {
+        Usage {
+            window: UsageWindow {
+                start: "2026-10-28".into(),
+                end: "2026-11-26".into(),
+            },
+            executions: daily.iter().map(|day| day.total).sum(),
+            success_rate: rate,
+            avg_duration_ms: avg,
+            daily,
+        }
+    }
+
+    fn day(n: usize, succeeded: u64, failed: u64, in_flight: u64) -> UsageDay {
+        UsageDay {
+            date: format!("2026-11-{:02}", n),
+            total: succeeded + failed + in_flight,
+            succeeded,
+            failed,
+            in_flight,
+        }
+    }
+
+    #[test]
+    fn usage_without_runs_shows_dashes() {
+        let text = usage(&usage_of((1..=30).map(|n| day(n, 0, 0, 0)).collect(), None, None));
+        assert!(text.contains("Executions    0"), "{text}");
+        assert!(text.contains("Success rate  —"), "{text}");
+        assert!(text.contains("Avg duration  —"), "{text}");
+        assert!(text.contains("No executions"), "{text}");
+    }
+
+    #[test]
+    fn the_chart_stacks_days_and_fits_80_columns() {
+        let mut daily: Vec<UsageDay> = (1..=30).map(|n| day(n, 0, 0, 0)).collect();
+        daily[0] = day(1, 3, 1, 0);
+        daily[29] = day(30, 100, 15, 5);
+        daily[15] = day(16, 1000, 1, 0);
+        let text = usage(&usage_of(daily, Some(0.8696), Some(843.2)));
+        assert!(text.contains("Success rate  86.96%"), "{text}");
+        assert!(text.contains("Avg duration  843 ms"), "{text}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line:?} is wider than 80 columns");
+        }
+        let busiest = text.lines().find(|line| line.starts_with("11-16")).unwrap();
+        assert_eq!(
+            busiest.matches(SUCCEEDED_CELL).count(),
+            BAR_WIDTH - 1,
+            "{busiest}"
+        );
+        assert_eq!(busiest.matches(FAILED_CELL).count(), 1, "a single failure shows");
+        let last = text.lines().find(|line| line.starts_with("11-30")).unwrap();
+        assert!(last.contains(IN_FLIGHT_CELL), "{last}");
+        assert!(last.ends_with("  120       100     15         5"), "{last:?}");
+        let quiet = text.lines().find(|line| line.starts_with("11-02")).unwrap();
+        assert!(!quiet.contains(SUCCEEDED_CELL), "{quiet}");
+        assert_eq!(text.lines().filter(|line| line.starts_with("11-")).count(), 30);
+    }
+
+    #[test]
+    fn segments_never_exceed_the_bar() {
+        assert_eq!(segment_widths([0, 0, 0], 0), [0, 0, 0]);
+        assert_eq!(segment_widths([10, 0, 0], 10), [BAR_WIDTH, 0, 0]);
+        assert_eq!(segment_widths([1, 1, 1], 1000), [1, 1, 1]);
+        let widths = segment_widths([998, 1, 1], 1000);
+        assert_eq!(widths.iter().sum::<usize>(), BAR_WIDTH);
+        assert_eq!(widths[1..], [1, 1]);
+    }
+}

@@ -1,0 +1,9 @@
+//! The `axiom` binary against the local gateway (the real handlers on a fresh DynamoDB Local
+//! table per test). Needs `AWS_ENDPOINT_URL_DYNAMODB`: run through `make test` or
+//! `scripts/with-dynamodb-local cargo test -p axiom-cli`.
+
+mod endpoint;
+mod flows;
+mod keys;
+mod login;
+mod support;

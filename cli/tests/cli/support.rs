@@ -1,0 +1,160 @@
+//! Runs the built `axiom` binary the way a person or a script would: its own HOME, no AXIOM_*
+//! variables from the developer's shell, stdin closed unless a test pipes something in.
+
+use std::{
+    net::TcpListener,
+    os::unix::fs::PermissionsExt,
+    path::PathBuf,
+    process::{Output, Stdio},
+    time::Duration,
+};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::{io::AsyncWriteExt, process::Command};
+
+/// No command of these tests should take this long; a hung one fails instead of blocking.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A person with a home folder of their own.
+pub struct User {
+    home: TempDir,
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "{self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts the exit code and returns stderr.
+    #[track_caller]
+    pub fn failed(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "{self:#?}");
+        assert!(self.stdout.is_empty(), "nothing on stdout: {self:#?}");
+        &self.stderr
+    }
+
+    /// Asserts success and parses stdout, which `--json` keeps to one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.ok()).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
+    }
+}
+
+impl User {
+    pub fn new() -> Self {
+        Self {
+            home: TempDir::new().expect("a temporary HOME"),
+        }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.home.path().to_owned()
+    }
+
+    pub fn credentials(&self) -> PathBuf {
+        self.home.path().join(".axiom").join("credentials")
+    }
+
+    /// The stored credentials, if any.
+    pub fn stored(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.credentials()).ok()?;
+        Some(serde_json::from_str(&text).expect("the credentials file is JSON"))
+    }
+
+    /// Permission bits of a path in the home folder.
+    pub fn mode(&self, path: &PathBuf) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// `axiom` with this HOME and a clean environment; add arguments and variables.
+    pub fn axiom(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_axiom"));
+        command
+            .args(args)
+            .env("HOME", self.home.path())
+            .env_remove("AXIOM_API_KEY")
+            .env_remove("AXIOM_ENDPOINT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs `axiom ARGS` with stdin closed.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        finish(self.axiom(args)).await
+    }
+
+    /// Runs `axiom ARGS` against `endpoint` (through `--endpoint`).
+    pub async fn at(&self, endpoint: &str, args: &[&str]) -> Run {
+        let mut command = self.axiom(args);
+        command.arg("--endpoint").arg(endpoint);
+        finish(command).await
+    }
+
+    /// `axiom login` against `endpoint` with the key in AXIOM_API_KEY, which must succeed.
+    pub async fn login(&self, endpoint: &str, key: &str) {
+        let mut command = self.axiom(&["login", "--endpoint", endpoint]);
+        command.env("AXIOM_API_KEY", key);
+        finish(command).await.ok();
+    }
+}
+
+/// Runs a prepared command.
+pub async fn finish(command: Command) -> Run {
+    piped(command, None).await
+}
+
+/// Runs a prepared command with `input` on its stdin (then closed).
+pub async fn piped(mut command: Command, input: Option<&str>) -> Run {
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command.spawn().expect("run the axiom binary");
+    if let Some(input) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+    }
+    let output: Output = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output())
+        .await
+        .expect("axiom finished in time")
+        .unwrap();
+    Run {
+        code: output.status.code().expect("axiom exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// An endpoint where nothing listens: a port that was free a moment ago.
+pub fn dead_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// The id of the key named `name`, from `axiom keys list --json`.
+pub async fn key_id(user: &User, endpoint: &str, name: &str) -> String {
+    let list = user.at(endpoint, &["keys", "list", "--json"]).await.json();
+    list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["name"] == name)
+        .unwrap_or_else(|| panic!("no key {name} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
