@@ -375,13 +375,12 @@ impl Execution {
 
     /// The id of the step the run stands at, for error reports.
     fn current_step(&self, definition: &Definition) -> Option<String> {
-        let index = match self.status {
-            Status::Compensating => self.next_compensation(definition),
-            _ => Some(self.cursor),
-        };
-        index
-            .and_then(|index| self.steps.get(index))
-            .map(|step| step.id.clone())
+        match self.status {
+            Status::Compensating => self
+                .next_compensation(definition)
+                .map(|index| self.steps[index].id.clone()),
+            _ => self.step_at_cursor(),
+        }
     }
 
     /// The step a queued, running or paused run stands at.
@@ -510,4 +509,141 @@ pub struct ExecutionView<'a> {
     pub ended_at: Option<&'a str>,
     pub duration_ms: Option<i64>,
     pub steps: &'a [StepRecord],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn definition(steps: Value) -> Definition {
+        Definition::parse(&json!({ "steps": steps })).unwrap()
+    }
+
+    fn run(definition: &Definition, owner: Option<&str>) -> Execution {
+        let ids = StartIds {
+            execution_id: "e".into(),
+            account_id: "a".into(),
+            graph_id: "g".into(),
+            key_id: "k".into(),
+        };
+        Execution::start(ids, definition, "{}".into(), json!({}), owner, 1_000)
+    }
+
+    /// Runs every available piece of work at time `at`.
+    fn drain(execution: &mut Execution, definition: &Definition, at: i64) {
+        while let Some(work) = execution.next_work(definition) {
+            execution.complete(definition, work, at, at);
+        }
+    }
+
+    #[test]
+    fn a_new_run_is_queued_and_runnable_or_held_by_its_waiting_invoker() {
+        let flow = definition(json!([{"id": "a", "op": "pause"}]));
+        let queued = run(&flow, None);
+        assert_eq!(
+            (queued.status, queued.runnable.as_deref()),
+            (Status::Queued, Some(RUNNABLE))
+        );
+        assert_eq!(queued.deadline_ms, 1_000 + ACTIVE_LIMIT_MS);
+        assert!(queued.claimable(1_000));
+        let held = run(&flow, Some("invoke-1"));
+        assert_eq!((held.status, held.runnable.as_deref()), (Status::Running, None));
+        assert!(!held.claimable(1_000 + LEASE_MS - 1));
+        assert!(held.claimable(1_000 + LEASE_MS));
+    }
+
+    #[test]
+    fn pausing_stops_the_active_clock_and_resuming_restarts_it() {
+        let flow = definition(json!([{"id": "wait", "op": "pause"}, {"id": "b", "op": "set", "value": {}}]));
+        let mut execution = run(&flow, Some("r"));
+        drain(&mut execution, &flow, 61_000);
+        assert_eq!(execution.status, Status::Paused);
+        assert_eq!(execution.active_used_ms, 60_000);
+        assert_eq!(execution.deadline_ms, 61_000 + PAUSE_LIMIT_MS);
+        assert_eq!(execution.wake_at_ms, Some(execution.deadline_ms));
+        execution
+            .resume(&flow, Some(json!({"x": 1})), "r2", 100_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(execution.status, Status::Running);
+        assert_eq!(execution.deadline_ms, 100_000 + ACTIVE_LIMIT_MS - 60_000);
+        drain(&mut execution, &flow, 100_500);
+        assert_eq!(execution.status, Status::Succeeded);
+        assert_eq!(execution.duration_ms, Some(99_500));
+        assert_eq!(execution.wake_at_ms, None);
+    }
+
+    #[test]
+    fn only_queued_running_and_paused_runs_can_be_cancelled_and_only_paused_resumed() {
+        let flow = definition(json!([
+            {"id": "a", "op": "set", "value": {}, "compensate": {"op": "sleep", "ms": 1}},
+            {"id": "b", "op": "fail", "message": "no"}
+        ]));
+        let mut compensating = run(&flow, Some("r"));
+        for _ in 0..2 {
+            let work = compensating.next_work(&flow).unwrap();
+            compensating.complete(&flow, work, 2_000, 2_000);
+        }
+        assert_eq!(compensating.status, Status::Compensating);
+        assert_eq!(
+            compensating.cancel(3_000),
+            Err(NotAllowed {
+                status: "compensating",
+                action: "cancelled"
+            })
+        );
+        assert!(compensating.resume(&flow, None, "r", 3_000).is_err());
+        let mut queued = run(&flow, None);
+        queued.cancel(3_000).unwrap();
+        assert_eq!(queued.status, Status::Cancelled);
+        assert_eq!(
+            queued.error,
+            Some(RunError {
+                step: Some("a".into()),
+                message: "cancelled".into()
+            })
+        );
+        assert!(queued.cancel(4_000).is_err());
+    }
+
+    #[test]
+    fn time_outs_fail_or_fail_compensation() {
+        let flow = definition(json!([
+            {"id": "a", "op": "set", "value": {}, "compensate": {"op": "sleep", "ms": 1}},
+            {"id": "b", "op": "fail", "message": "no"}
+        ]));
+        let mut active = run(&flow, None);
+        assert!(!active.is_overdue(1_000 + ACTIVE_LIMIT_MS - 1));
+        assert!(active.is_overdue(1_000 + ACTIVE_LIMIT_MS));
+        active.time_out(&flow, 1_000 + ACTIVE_LIMIT_MS);
+        assert_eq!(active.status, Status::Failed);
+        let mut compensating = run(&flow, Some("r"));
+        for _ in 0..2 {
+            let work = compensating.next_work(&flow).unwrap();
+            compensating.complete(&flow, work, 2_000, 2_000);
+        }
+        compensating.time_out(&flow, 1_000 + ACTIVE_LIMIT_MS);
+        assert_eq!(compensating.status, Status::CompensationFailed);
+        assert_eq!(compensating.error.unwrap().step.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_state_too_large_fails_the_step_and_a_resume_input_too_large_is_refused() {
+        let big = "x".repeat(flows::MAX_STATE_BYTES);
+        let flow = definition(json!([{"id": "grow", "op": "set", "value": {"big": big}}]));
+        let mut execution = run(&flow, Some("r"));
+        drain(&mut execution, &flow, 2_000);
+        assert_eq!(execution.status, Status::Failed);
+        assert!(execution.error.unwrap().message.contains("160 KiB"));
+
+        let flow = definition(json!([{"id": "wait", "op": "pause"}]));
+        let mut paused = run(&flow, Some("r"));
+        drain(&mut paused, &flow, 2_000);
+        assert_eq!(
+            paused.resume(&flow, Some(json!({"big": big})), "r", 3_000),
+            Ok(Err(StateTooLarge))
+        );
+        assert_eq!(paused.status, Status::Paused);
+    }
 }
