@@ -202,3 +202,24 @@ async fn the_authorizer_fails_closed_within_seconds_when_the_database_does_not_a
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn console_event_serves_the_page_with_a_strict_policy() {
+    let store = store().await;
+    let request = lambda_http::request::from_str(&event("console")).unwrap();
+    let response = api::handle(Function::Console, &store, request).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = response.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"));
+    assert!(String::from_utf8_lossy(response.body()).contains("API Keys"));
+    let mut unknown: Value = serde_json::from_str(&event("console")).unwrap();
+    unknown["pathParameters"]["proxy"] = "../Cargo.toml".into();
+    let response = api::handle(
+        Function::Console,
+        &store,
+        lambda_http::request::from_str(&unknown.to_string()).unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), 404);
+}

@@ -204,6 +204,14 @@ fn the_runner_sees_only_runnable_runs_and_reports_partial_failures() {
         pattern["dynamodb"]["NewImage"]["runnable"]["S"][0],
         axiom_shared::executions::RUNNABLE
     );
+    let timeout_ms = template["Resources"]["RunnerFunction"]["Properties"]["Timeout"]
+        .as_i64()
+        .unwrap()
+        * 1000;
+    assert!(
+        timeout_ms >= axiom_shared::lambda::RUNNER_BUDGET_MS + 20_000,
+        "room for the last step and the hand-over"
+    );
     let sweep = &template["Resources"]["SweeperFunction"]["Properties"]["Events"]["Sweep"];
     assert_eq!(sweep["Type"], "Schedule");
 }

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use axiom_shared::{
-    api, auth, routes, runner,
+    api, auth, lambda, routes, runner,
     store::{RunRef, Store},
     timestamp,
 };
@@ -27,8 +27,6 @@ const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// How often the local sweep runs (on AWS: once a minute, on a schedule).
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
-/// How long one local pick-up carries a run on before handing it over, like a runner Lambda.
-const RUNNER_BUDGET_MS: i64 = 60_000;
 
 /// The gateway as an axum router, every request going through [`gateway`], with the runner:
 /// runs made runnable are carried on at once and the sweep runs every second, through the same
@@ -48,7 +46,7 @@ async fn drive_runs(store: Store, mut queue: mpsc::UnboundedReceiver<RunRef>) {
             Some(run) = queue.recv() => {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let until_ms = timestamp::now_ms() + RUNNER_BUDGET_MS;
+                    let until_ms = timestamp::now_ms() + lambda::RUNNER_BUDGET_MS;
                     if let Err(error) = runner::pick_up(&store, &run, until_ms).await {
                         tracing::error!(%error, execution_id = run.execution_id, "could not carry a run on");
                     }
