@@ -4,9 +4,9 @@
 use std::convert::Infallible;
 
 pub use lambda_http::Error;
-use lambda_http::{lambda_runtime, service_fn};
+use lambda_http::{Body, Request, Response, lambda_runtime, service_fn};
 
-use crate::{api, auth, config, logging, routes::Function, runner, timestamp};
+use crate::{auth, config, logging, runner, store::Store, timestamp};
 
 /// How long one runner invocation carries runs on before handing the rest over. The runner's
 /// Lambda timeout in `template.yaml` (90 s) leaves room for the last step and the hand-over.
@@ -14,13 +14,32 @@ use crate::{api, auth, config, logging, routes::Function, runner, timestamp};
 /// epoch time.)
 pub const RUNNER_BUDGET_MS: i64 = 60_000;
 
-/// Serves one HTTP route's handler under the Lambda runtime.
-pub async fn run_route(function: Function) -> Result<(), Error> {
+/// Serves a route's handler under the Lambda runtime, with the store built once at init. Each
+/// binary names its own handler, so it links only that one.
+pub async fn run_route<H, F>(handler: H) -> Result<(), Error>
+where
+    H: Fn(Store, Request) -> F,
+    F: Future<Output = Response<Body>> + Send,
+{
     logging::init(std::io::stdout);
     let store = config::store().await;
-    let store = &store;
-    lambda_http::run(service_fn(move |request| async move {
-        Ok::<_, Infallible>(api::handle(function, store, request).await)
+    lambda_http::run(service_fn(move |request| {
+        let response = handler(store.clone(), request);
+        async move { Ok::<_, Infallible>(response.await) }
+    }))
+    .await
+}
+
+/// Serves a route that needs no database (whoami, the Console).
+pub async fn run_route_without_store<H, F>(handler: H) -> Result<(), Error>
+where
+    H: Fn(Request) -> F,
+    F: Future<Output = Response<Body>> + Send,
+{
+    logging::init(std::io::stdout);
+    lambda_http::run(service_fn(move |request| {
+        let response = handler(request);
+        async move { Ok::<_, Infallible>(response.await) }
     }))
     .await
 }

@@ -1,8 +1,8 @@
 //! `GET /console/{proxy+}`: the Console's static pages (see `axiom_shared::console`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{console, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::Console).await
+    lambda::run_route_without_store(|request| async move { console::respond(&request) }).await
 }

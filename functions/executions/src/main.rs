@@ -1,8 +1,8 @@
 //! `GET /invocations/v1/executions/{id}`, `.../cancel`, `.../resume` (see `axiom_shared::api`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::Executions).await
+    lambda::run_route(|store, request| async move { api::executions(&store, request).await }).await
 }

@@ -1,8 +1,8 @@
 //! `POST` and `GET /v1/flows` (see `axiom_shared::api`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::Flows).await
+    lambda::run_route(|store, request| async move { api::flows(&store, request).await }).await
 }

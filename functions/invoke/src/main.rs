@@ -1,8 +1,8 @@
 //! `POST /invocations/v1/flows/invoke` (see `axiom_shared::api`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::Invoke).await
+    lambda::run_route(|store, request| async move { api::invoke(&store, request).await }).await
 }

@@ -1,8 +1,8 @@
 //! `GET /v1/api-keys`: lists the account's keys (see `axiom_shared::api::list_keys`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::ListKeys).await
+    lambda::run_route(|store, request| async move { api::list_keys(&store, request).await }).await
 }

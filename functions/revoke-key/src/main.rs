@@ -1,8 +1,8 @@
 //! `DELETE /v1/api-keys/{id}`: revokes a key (see `axiom_shared::api::revoke_key`).
 
-use axiom_shared::{lambda, routes::Function};
+use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(Function::RevokeKey).await
+    lambda::run_route(|store, request| async move { api::revoke_key(&store, request).await }).await
 }

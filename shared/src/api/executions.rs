@@ -95,6 +95,15 @@ pub async fn invoke(store: &Store, req: Request) -> Response<Body> {
     )
 }
 
+/// The `executions` function: read, cancel and resume, by the route matched.
+pub async fn executions(store: &Store, req: Request) -> Response<Body> {
+    match http::route_key(&req) {
+        Some(key) if key.ends_with("/cancel") => cancel(store, req).await,
+        Some(key) if key.ends_with("/resume") => resume(store, req).await,
+        _ => get(store, req).await,
+    }
+}
+
 async fn read(store: &Store, caller: &Caller, req: &Request) -> Result<Execution, ApiError> {
     let id = http::path_param(req, "id").ok_or(EXECUTION_NOT_FOUND)?;
     store
@@ -104,7 +113,7 @@ async fn read(store: &Store, caller: &Caller, req: &Request) -> Result<Execution
 }
 
 /// `GET /invocations/v1/executions/{id}`
-pub async fn get(store: &Store, req: Request) -> Response<Body> {
+async fn get(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;
@@ -124,7 +133,7 @@ fn busy() -> ApiError {
 }
 
 /// `POST /invocations/v1/executions/{id}/cancel`
-pub async fn cancel(store: &Store, req: Request) -> Response<Body> {
+async fn cancel(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;
@@ -145,7 +154,7 @@ pub async fn cancel(store: &Store, req: Request) -> Response<Body> {
 
 /// `POST /invocations/v1/executions/{id}/resume`: continues a paused run and carries it on
 /// inline, like an invoke that waits.
-pub async fn resume(store: &Store, req: Request) -> Response<Body> {
+async fn resume(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let started = timestamp::now_ms();

@@ -23,8 +23,17 @@ struct FlowList {
     flows: Vec<FlowSummary>,
 }
 
+/// The `flows` function: `POST` and `GET /v1/flows`.
+pub async fn flows(store: &Store, req: Request) -> Response<Body> {
+    if req.method() == "POST" {
+        create_flow(store, req).await
+    } else {
+        list_flows(store, req).await
+    }
+}
+
 /// `POST /v1/flows`: validates the definition once; the flow is immutable afterwards.
-pub async fn create_flow(store: &Store, req: Request) -> Response<Body> {
+async fn create_flow(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;
@@ -52,7 +61,7 @@ pub async fn create_flow(store: &Store, req: Request) -> Response<Body> {
 }
 
 /// `GET /v1/flows`
-pub async fn list_flows(store: &Store, req: Request) -> Response<Body> {
+async fn list_flows(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;

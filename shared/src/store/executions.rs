@@ -73,7 +73,7 @@ impl Store {
             wake_at: execution.wake_at_ms,
         };
         Ok(Put::builder()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .set_item(Some(serde_dynamo::to_item(&item)?)))
     }
 
@@ -81,7 +81,7 @@ impl Store {
     /// names go through placeholders: `total` and `date` are DynamoDB reserved words.)
     fn usage_update(&self, execution: &Execution) -> Result<Update, StoreError> {
         let update = Update::builder()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .key(PARTITION_KEY, s(account_pk(&execution.account_id)))
             .key(SORT_KEY, s(usage_sk(execution.day())))
             .expression_attribute_names("#in_flight", "in_flight")
@@ -216,7 +216,7 @@ impl Store {
             let items = self
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&*self.table)
                 .index_name(WAKE_INDEX)
                 .key_condition_expression("#shard = :shard AND #at <= :now")
                 .expression_attribute_names("#shard", WAKE_SHARD)

@@ -49,7 +49,7 @@ impl Store {
         };
         self.client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .set_item(Some(serde_dynamo::to_item(&item)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -62,7 +62,7 @@ impl Store {
         let items = self
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .consistent_read(true)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(account_pk(account_id)))

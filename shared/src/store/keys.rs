@@ -217,7 +217,7 @@ impl Store {
         let pages = self
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .consistent_read(true)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(account_pk(account_id)))
@@ -307,7 +307,7 @@ impl Store {
         let claim = self
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .key(PARTITION_KEY, s(credential_pk(hash)))
             .key(SORT_KEY, s(CREDENTIAL_SK))
             .update_expression("SET last_used_at = :now")
@@ -332,7 +332,7 @@ impl Store {
         let shown = self
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .key(PARTITION_KEY, s(account_pk(&credential.account_id)))
             .key(SORT_KEY, s(key_sk(&credential.key_id)))
             .update_expression("SET last_used_at = :now")

@@ -72,7 +72,8 @@ pub fn is_plausible_id(id: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,
-    table: String,
+    /// Shared, so that a clone per request costs no allocation.
+    table: std::sync::Arc<str>,
     /// Told of every run that a write made runnable. On AWS the table's stream does this; the
     /// local server passes a channel instead.
     runnable: Option<tokio::sync::mpsc::UnboundedSender<RunRef>>,
@@ -82,7 +83,7 @@ impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
-            table: table.into(),
+            table: std::sync::Arc::from(table.into()),
             runnable: None,
         }
     }
@@ -115,7 +116,7 @@ impl Store {
 
     fn put<T: Serialize>(&self, item: &T, condition: &str) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))
             .condition_expression(condition)
             .build()?;
@@ -124,7 +125,7 @@ impl Store {
 
     fn delete_existing(&self, pk: String, sk: String) -> Result<TransactWriteItem, StoreError> {
         let delete = Delete::builder()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .key(PARTITION_KEY, s(pk))
             .key(SORT_KEY, s(sk))
             .condition_expression("attribute_exists(pk)")
@@ -140,7 +141,7 @@ impl Store {
         let found = self
             .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .consistent_read(true)
             .key(PARTITION_KEY, s(pk))
             .key(SORT_KEY, s(sk))
@@ -155,7 +156,7 @@ impl Store {
         let read = self
             .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .key(PARTITION_KEY, s("WARM-UP"))
             .key(SORT_KEY, s("WARM-UP"))
             .send()

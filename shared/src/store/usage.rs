@@ -41,7 +41,7 @@ impl Store {
         let items = self
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&*self.table)
             .consistent_read(true)
             .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
             .expression_attribute_values(":pk", s(account_pk(account_id)))
