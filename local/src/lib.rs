@@ -155,33 +155,46 @@ impl Event {
         }
     }
 
+    /// The fields both payload 2.0 events have.
+    fn fields(&self, request_context: Value) -> Map<String, Value> {
+        Map::from_iter([
+            ("version".to_owned(), json!("2.0")),
+            ("routeKey".to_owned(), json!(self.route_key)),
+            ("rawPath".to_owned(), json!(self.raw_path)),
+            ("rawQueryString".to_owned(), json!(self.raw_query_string)),
+            ("headers".to_owned(), Value::Object(self.headers.clone())),
+            (
+                "queryStringParameters".to_owned(),
+                Value::Object(self.query_string_parameters.clone()),
+            ),
+            ("pathParameters".to_owned(), json!(self.path_parameters)),
+            ("requestContext".to_owned(), request_context),
+        ])
+    }
+
     /// The payload 2.0 REQUEST authorizer event.
     fn authorizer_request(&self) -> ApiGatewayV2CustomAuthorizerV2Request {
         let identity = self.headers.get("authorization").cloned().unwrap_or(Value::Null);
-        let event = json!({
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": format!("arn:aws:execute-api:us-east-1:000000000000:local/$default/{}", self.route_key.replacen(' ', "", 1)),
-            "identitySource": [identity],
-            "routeKey": self.route_key,
-            "rawPath": self.raw_path,
-            "rawQueryString": self.raw_query_string,
-            "headers": self.headers,
-            "queryStringParameters": self.query_string_parameters,
-            "pathParameters": self.path_parameters,
-            "requestContext": self.request_context,
-        });
-        serde_json::from_value(event).expect("the local gateway builds valid authorizer events")
+        let mut event = self.fields(self.request_context.clone());
+        event.insert("type".into(), "REQUEST".into());
+        let route_arn = format!(
+            "arn:aws:execute-api:us-east-1:000000000000:local/$default/{}",
+            self.route_key.replacen(' ', "", 1)
+        );
+        event.insert("routeArn".into(), route_arn.into());
+        event.insert("identitySource".into(), json!([identity]));
+        serde_json::from_value(Value::Object(event))
+            .expect("the local gateway builds valid authorizer events")
     }
 
     /// The payload 2.0 route event, with the authorizer's context (none on public routes), as
     /// `lambda_http` reads it.
     fn route_request(
-        self,
+        mut self,
         authorizer_context: Option<Map<String, Value>>,
         body: &[u8],
     ) -> lambda_http::Request {
-        let mut request_context = self.request_context;
+        let mut request_context = std::mem::take(&mut self.request_context);
         if let Some(context) = authorizer_context {
             request_context["authorizer"] = json!({ "lambda": context });
         }
@@ -193,19 +206,10 @@ impl Event {
                 true,
             ),
         };
-        let event = json!({
-            "version": "2.0",
-            "routeKey": self.route_key,
-            "rawPath": self.raw_path,
-            "rawQueryString": self.raw_query_string,
-            "headers": self.headers,
-            "queryStringParameters": self.query_string_parameters,
-            "pathParameters": self.path_parameters,
-            "requestContext": request_context,
-            "body": body,
-            "isBase64Encoded": is_base64_encoded,
-        });
-        lambda_http::request::from_str(&event.to_string())
+        let mut event = self.fields(request_context);
+        event.insert("body".into(), body);
+        event.insert("isBase64Encoded".into(), is_base64_encoded.into());
+        lambda_http::request::from_str(&Value::Object(event).to_string())
             .expect("the local gateway builds valid route events")
     }
 }

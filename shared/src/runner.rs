@@ -9,12 +9,11 @@ use aws_lambda_events::{
     dynamodb::EventRecord,
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
-use serde::Deserialize;
 
 use crate::{
     executions::Execution,
     flows::{Definition, Op},
-    store::{RunRef, Store, StoreError},
+    store::{RunRef, Store, StoreError, TableKeys},
     timestamp,
 };
 
@@ -126,19 +125,13 @@ pub async fn sweep(store: &Store, now_ms: i64) -> Result<Sweep, StoreError> {
     Ok(report)
 }
 
-#[derive(Deserialize)]
-struct Keys {
-    pk: String,
-    sk: String,
-}
-
 /// The runner function: carries on the runs of a batch of stream records (the stream's filter
 /// passes only runs marked runnable), all at once. A record whose run could not be read or
 /// written is reported as a batch item failure, to be delivered again; a duplicate delivery is
 /// harmless, since only one runner can claim a run.
 pub async fn on_stream(store: &Store, records: &[EventRecord], until_ms: i64) -> DynamoDbEventResponse {
     let outcomes = futures::future::join_all(records.iter().map(|record| async move {
-        let keys: Keys = match serde_dynamo::from_item(record.change.keys.clone()) {
+        let keys: TableKeys = match serde_dynamo::from_item(record.change.keys.clone()) {
             Ok(keys) => keys,
             Err(error) => {
                 tracing::warn!(%error, "skipped a stream record without table keys");

@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, s};
+use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, query_all, s};
 use crate::{
     executions::{Execution, Status},
     table::{PARTITION_KEY, SORT_KEY, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
@@ -35,6 +35,13 @@ impl RunRef {
             execution_id: sk.strip_prefix(EXECUTION_SK_PREFIX)?.to_owned(),
         })
     }
+}
+
+/// The table keys of an item, as the `wake` index and the stream carry them.
+#[derive(Deserialize)]
+pub struct TableKeys {
+    pub pk: String,
+    pub sk: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -213,7 +220,7 @@ impl Store {
     pub async fn due_runs(&self, now_ms: i64) -> Result<Vec<RunRef>, StoreError> {
         let mut due = Vec::new();
         for shard in 0..WAKE_SHARDS {
-            let items = self
+            let query = self
                 .client
                 .query()
                 .table_name(&*self.table)
@@ -222,21 +229,12 @@ impl Store {
                 .expression_attribute_names("#shard", WAKE_SHARD)
                 .expression_attribute_names("#at", WAKE_AT)
                 .expression_attribute_values(":shard", s(format!("WAKE#{shard}")))
-                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await?;
-            for item in items {
-                let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str);
-                if let Some(run) = key(PARTITION_KEY)
-                    .zip(key(SORT_KEY))
-                    .and_then(|(pk, sk)| RunRef::from_keys(pk, sk))
-                {
-                    due.push(run);
-                }
-            }
+                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()));
+            let keys: Vec<TableKeys> = query_all(query).await?;
+            due.extend(
+                keys.iter()
+                    .filter_map(|keys| RunRef::from_keys(&keys.pk, &keys.sk)),
+            );
         }
         Ok(due)
     }

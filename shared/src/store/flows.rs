@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, is_plausible_id, new_id, s};
+use super::{Store, StoreError, account_pk, is_plausible_id, new_id, query_all};
 use crate::{flows::Definition, timestamp};
 
 const FLOW_SK_PREFIX: &str = "FLOW#";
@@ -59,26 +59,11 @@ impl Store {
 
     /// The account's flows, newest first, without their definitions.
     pub async fn list_flows(&self, account_id: &str) -> Result<Vec<FlowSummary>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&*self.table)
-            .consistent_read(true)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(account_pk(account_id)))
-            .expression_attribute_values(":prefix", s(FLOW_SK_PREFIX))
+        let query = self
+            .newest_first(account_id, FLOW_SK_PREFIX)
             .projection_expression("graph_id, #name, created_at")
-            .expression_attribute_names("#name", "name")
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
-        items
-            .into_iter()
-            .map(|item| Ok(serde_dynamo::from_item(item)?))
-            .collect()
+            .expression_attribute_names("#name", "name");
+        query_all(query).await
     }
 
     /// The definition of one of the account's flows; another account's flow is `None`.

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, s};
+use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, query_all, s};
 use crate::{
     keys::{KeyHash, RawKey},
     table::{PARTITION_KEY, SORT_KEY},
@@ -214,33 +214,17 @@ impl Store {
 
     /// The account's keys, newest first: one strongly consistent Query of its partition.
     pub async fn list_keys(&self, account_id: &str) -> Result<Vec<KeySummary>, StoreError> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&*self.table)
-            .consistent_read(true)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(account_pk(account_id)))
-            .expression_attribute_values(":prefix", s(KEY_SK_PREFIX))
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
-        pages
+        let keys: Vec<KeyItem> = query_all(self.newest_first(account_id, KEY_SK_PREFIX)).await?;
+        Ok(keys
             .into_iter()
-            .map(|item| {
-                let key: KeyItem = serde_dynamo::from_item(item)?;
-                Ok(KeySummary {
-                    key_id: key.key_id,
-                    name: key.name,
-                    masked: key.masked,
-                    created_at: key.created_at,
-                    last_used_at: key.last_used_at,
-                })
+            .map(|key| KeySummary {
+                key_id: key.key_id,
+                name: key.name,
+                masked: key.masked,
+                created_at: key.created_at,
+                last_used_at: key.last_used_at,
             })
-            .collect()
+            .collect())
     }
 
     /// Revokes one of the account's keys: the key and its credential go in one transaction.

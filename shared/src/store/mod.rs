@@ -14,6 +14,7 @@ pub use usage::*;
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, SdkError},
+    operation::query::builders::QueryFluentBuilder,
     operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Delete, Put, TransactWriteItem},
 };
@@ -150,6 +151,23 @@ impl Store {
         Ok(found.item)
     }
 
+    /// A strongly consistent Query of one account's partition (`:pk` is bound).
+    fn account_query(&self, account_id: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&*self.table)
+            .consistent_read(true)
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+    }
+
+    /// The account's items whose sort key starts with `prefix`, newest first (ids are UUIDv7).
+    fn newest_first(&self, account_id: &str, prefix: &str) -> QueryFluentBuilder {
+        self.account_query(account_id)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":prefix", s(prefix))
+            .scan_index_forward(false)
+    }
+
     /// Opens the connection (TLS included) with a read of an item that never exists. Errors are
     /// ignored: the first real request will report them.
     pub async fn warm_connection(&self) {
@@ -165,6 +183,20 @@ impl Store {
             tracing::warn!(error = %DisplayErrorContext(error), "could not warm the DynamoDB connection");
         }
     }
+}
+
+/// Every item a query finds, all pages, as `T`.
+async fn query_all<T: serde::de::DeserializeOwned>(query: QueryFluentBuilder) -> Result<Vec<T>, StoreError> {
+    let items = query
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await?;
+    items
+        .into_iter()
+        .map(|item| Ok(serde_dynamo::from_item(item)?))
+        .collect()
 }
 
 /// True when a transaction was cancelled because one of its conditions did not hold.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, executions::usage_sk, s};
+use super::{Store, StoreError, executions::usage_sk, query_all, s};
 
 /// One day's counters. Days without runs have no item.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,23 +38,11 @@ impl Store {
         first: &str,
         last: &str,
     ) -> Result<Vec<UsageDay>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&*self.table)
-            .consistent_read(true)
+        let query = self
+            .account_query(account_id)
             .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
-            .expression_attribute_values(":pk", s(account_pk(account_id)))
             .expression_attribute_values(":first", s(usage_sk(first)))
-            .expression_attribute_values(":last", s(usage_sk(last)))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
-        items
-            .into_iter()
-            .map(|item| Ok(serde_dynamo::from_item(item)?))
-            .collect()
+            .expression_attribute_values(":last", s(usage_sk(last)));
+        query_all(query).await
     }
 }
