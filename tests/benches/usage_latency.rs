@@ -28,7 +28,7 @@ async fn seed(store: &Store, account: &Account, count: usize) {
         .unwrap();
     let now = timestamp::now_ms();
     stream::iter(0..count)
-        .for_each_concurrent(48, |i| {
+        .for_each_concurrent(16, |i| {
             let (definition, flow) = (&definition, &flow);
             async move {
                 let ids = StartIds {
