@@ -513,6 +513,37 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
     }
     let (status, error) = invoke(&server, &key, &long, json!({}), false).await;
     assert_error(status, &error, 404, "not_found", "flow");
+    let (_, paused) = invoke(&server, &key, &graph, json!({}), true).await;
+    let cancel = format!(
+        "/invocations/v1/executions/{}/cancel",
+        paused["execution_id"].as_str().unwrap()
+    );
+    let (status, error) = status_json(
+        server
+            .post(&cancel, &key)
+            .body(r#"{"reason": "x"}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &error, 400, "invalid_request", "reason");
+    let (status, error) = status_json(
+        server
+            .post(&cancel, &key)
+            .body("x".repeat(300 * 1024))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &error, 413, "payload_too_large", "256 KiB");
+    assert_eq!(
+        execution(&server, &key, paused["execution_id"].as_str().unwrap())
+            .await
+            .1["status"],
+        "paused"
+    );
     let whitespace = " ".repeat(300 * 1024);
     let resume = server
         .post(&format!("/invocations/v1/executions/{graph}/resume"), &key)
@@ -520,7 +551,10 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
     let (status, error) = status_json(resume.send().await.unwrap()).await;
     assert_error(status, &error, 413, "payload_too_large", "256 KiB");
     let (_, usage) = status_json(server.get("/v1/usage", &key).send().await.unwrap()).await;
-    assert_eq!(usage["executions"], 0, "no run was started by a refused request");
+    assert_eq!(
+        usage["executions"], 1,
+        "no run was started by a refused request (one paused run above)"
+    );
 }
 
 #[tokio::test]

@@ -29,6 +29,11 @@ struct InvokeBody {
     wait: bool,
 }
 
+/// Cancel takes no fields: an empty body or `{}`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {}
+
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResumeBody {
@@ -137,6 +142,7 @@ async fn cancel(store: &Store, req: Request) -> Response<Body> {
     http::respond(
         async {
             let caller = Caller::of(&req)?;
+            let CancelBody {} = http::optional_body(&req)?;
             for _ in 0..WRITE_ATTEMPTS {
                 let mut execution = read(store, &caller, &req).await?;
                 let previous = execution.status;

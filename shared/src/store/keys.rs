@@ -101,6 +101,10 @@ fn key_sk(key_id: &str) -> String {
     format!("KEY#{key_id}")
 }
 
+fn email_pk(email: &str) -> String {
+    format!("EMAIL#{email}")
+}
+
 fn credential_pk(hash: &KeyHash) -> String {
     format!("CREDENTIAL#{}", hash.as_str())
 }
@@ -177,7 +181,7 @@ impl Store {
             created_at: timestamp::format(now),
         };
         let email_item = EmailItem {
-            pk: format!("EMAIL#{email}"),
+            pk: email_pk(email),
             sk: EMAIL_SK.to_owned(),
             account_id: account.account_id.clone(),
         };
@@ -206,7 +210,7 @@ impl Store {
         let (key, writes) = self.key_items(account, name, timestamp::now())?;
         self.client
             .transact_write_items()
-            .set_transact_items(Some(writes.to_vec()))
+            .set_transact_items(Some(Vec::from(writes)))
             .send()
             .await?;
         Ok(key)
@@ -254,7 +258,7 @@ impl Store {
 
     /// The account that owns `email`, if any.
     pub async fn find_account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        let Some(claim) = self.get(format!("EMAIL#{email}"), EMAIL_SK.to_owned()).await? else {
+        let Some(claim) = self.get(email_pk(email), EMAIL_SK.to_owned()).await? else {
             return Ok(None);
         };
         let claim: EmailItem = serde_dynamo::from_item(claim)?;
