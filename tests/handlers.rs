@@ -3,7 +3,7 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use axiom_shared::{api, auth, keys::KeyHash, routes::Function};
-use axiom_tests::{account, event, event_as, store, unresponsive_store};
+use axiom_tests::{Caller, event, event_as, store, unresponsive_store};
 use serde_json::Value;
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
@@ -12,14 +12,7 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 
 #[tokio::test]
 async fn create_key_event() {
-    let store = store().await;
-    let (acme, raw) = account(&store, "acme").await;
-    let key_id = store
-        .find_credential(&KeyHash::of(&raw))
-        .await
-        .unwrap()
-        .unwrap()
-        .key_id;
+    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
     let request = lambda_http::request::from_str(&event_as("create-key", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::CreateKey, &store, request).await;
     assert_eq!(response.status(), 201);
@@ -39,14 +32,7 @@ async fn create_key_event() {
 
 #[tokio::test]
 async fn list_keys_event() {
-    let store = store().await;
-    let (acme, raw) = account(&store, "acme").await;
-    let key_id = store
-        .find_credential(&KeyHash::of(&raw))
-        .await
-        .unwrap()
-        .unwrap()
-        .key_id;
+    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
     let request = lambda_http::request::from_str(&event_as("list-keys", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::ListKeys, &store, request).await;
     assert_eq!(response.status(), 200);
@@ -64,14 +50,7 @@ async fn list_keys_event() {
 
 #[tokio::test]
 async fn revoke_key_event() {
-    let store = store().await;
-    let (acme, raw) = account(&store, "acme").await;
-    let key_id = store
-        .find_credential(&KeyHash::of(&raw))
-        .await
-        .unwrap()
-        .unwrap()
-        .key_id;
+    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
     let event = event_as("revoke-key", &acme, &key_id, &raw);
     let response = api::handle(
         Function::RevokeKey,
@@ -133,14 +112,7 @@ fn authorizer_event(text: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
 
 #[tokio::test]
 async fn authorizer_events() {
-    let store = store().await;
-    let (acme, raw) = account(&store, "acme").await;
-    let key_id = store
-        .find_credential(&KeyHash::of(&raw))
-        .await
-        .unwrap()
-        .unwrap()
-        .key_id;
+    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
 
     let valid = auth::authorize(
         &store,

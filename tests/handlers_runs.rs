@@ -9,11 +9,9 @@ use axiom_shared::{
     flows::Definition,
     keys::KeyHash,
     routes::Function,
-    runner,
-    store::{Account, Store},
-    timestamp,
+    runner, timestamp,
 };
-use axiom_tests::{EVENT_ACCOUNT_ID, account, event, event_as, store};
+use axiom_tests::{Caller, EVENT_ACCOUNT_ID, account, event, event_as};
 use serde_json::{Value, json};
 
 /// Placeholders of the sample events that name a flow and a run.
@@ -24,36 +22,26 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
     serde_json::from_slice(response.body()).unwrap_or(Value::Null)
 }
 
-/// A fresh table with an account and its first key.
-struct Fixture {
-    store: Store,
-    account: Account,
-    key_id: String,
-    raw: String,
+/// The caller, with the runs' own placeholders replaced too.
+struct Fixture(Caller);
+
+impl std::ops::Deref for Fixture {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
 }
 
 impl Fixture {
     async fn new() -> Self {
-        let store = store().await;
-        let (account, raw) = account(&store, "acme").await;
-        let key_id = store
-            .find_credential(&KeyHash::of(&raw))
-            .await
-            .unwrap()
-            .unwrap()
-            .key_id;
-        Self {
-            store,
-            account,
-            key_id,
-            raw,
-        }
+        Self(Caller::new().await)
     }
 
     /// `events/<name>.json` as this account, naming `graph_id` and `execution_id` where the
     /// sample names its placeholders.
     fn event(&self, name: &str, graph_id: &str, execution_id: &str) -> String {
-        event_as(name, &self.account, &self.key_id, &self.raw)
+        self.0
+            .event(name)
             .replace(EVENT_GRAPH_ID, graph_id)
             .replace(EVENT_EXECUTION_ID, execution_id)
     }

@@ -10,12 +10,10 @@ use axiom_shared::{
     executions::{Execution, StartIds, Status, StepStatus},
     flows::{self, Definition},
     http::ApiError,
-    keys::KeyHash,
     names,
     routes::{Function, ROUTES},
-    store::Store,
 };
-use axiom_tests::{EVENT_KEY_ID, account, event_as, store, unresponsive_store};
+use axiom_tests::{Caller, EVENT_KEY_ID, event_as, unresponsive_store};
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value;
 
@@ -751,31 +749,17 @@ fn assert_documented(doc: &Value, route_key: &str, response: &lambda_http::Respo
     }
 }
 
-struct Caller {
-    store: Store,
-    account: axiom_shared::store::Account,
-    key_id: String,
-    raw: String,
+/// The caller, whose answers are checked against the document.
+struct Documented(Caller);
+
+impl std::ops::Deref for Documented {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
 }
 
-impl Caller {
-    async fn new() -> Self {
-        let store = store().await;
-        let (account, raw) = account(&store, "acme").await;
-        let key_id = store
-            .find_credential(&KeyHash::of(&raw))
-            .await
-            .unwrap()
-            .unwrap()
-            .key_id;
-        Self {
-            store,
-            account,
-            key_id,
-            raw,
-        }
-    }
-
+impl Documented {
     /// Sends `events/<name>.json` with `edit` applied to the event, checks the response
     /// against the document and returns it.
     async fn send(
@@ -785,7 +769,7 @@ impl Caller {
         function: Function,
         edit: impl FnOnce(String) -> Json,
     ) -> (u16, Json) {
-        let event = edit(event_as(name, &self.account, &self.key_id, &self.raw));
+        let event = edit(self.event(name));
         let route_key = event["routeKey"].as_str().unwrap().to_owned();
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         let response = api::handle(function, &self.store, request).await;
@@ -820,7 +804,7 @@ fn with_ids(graph_id: &str, execution_id: &str) -> impl FnOnce(String) -> Json {
 #[tokio::test]
 async fn the_handlers_answer_as_documented() {
     let doc = document();
-    let caller = Caller::new().await;
+    let caller = Documented(Caller::new().await);
 
     // Keys.
     let (status, _) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;

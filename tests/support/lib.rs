@@ -119,3 +119,36 @@ pub fn event_as(name: &str, account: &Account, key_id: &str, raw_key: &str) -> S
         .replace(EVENT_EMAIL, &account.email)
         .replace(EVENT_KEY, raw_key)
 }
+
+/// A fresh table with an account, its first key's id and the raw key: the caller that
+/// event-driven tests send `events/*.json` as.
+pub struct Caller {
+    pub store: Store,
+    pub account: Account,
+    pub key_id: String,
+    pub raw: String,
+}
+
+impl Caller {
+    pub async fn new() -> Self {
+        let store = store().await;
+        let (account, raw) = account(&store, "acme").await;
+        let key_id = store
+            .list_keys(&account.account_id)
+            .await
+            .expect("list the first key")[0]
+            .key_id
+            .clone();
+        Self {
+            store,
+            account,
+            key_id,
+            raw,
+        }
+    }
+
+    /// `events/<name>.json` as this caller.
+    pub fn event(&self, name: &str) -> String {
+        event_as(name, &self.account, &self.key_id, &self.raw)
+    }
+}
