@@ -12,7 +12,12 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 
 #[tokio::test]
 async fn create_key_event() {
-    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
+    let Caller {
+        store,
+        account: acme,
+        key_id,
+        raw,
+    } = Caller::new().await;
     let request = lambda_http::request::from_str(&event_as("create-key", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::CreateKey, &store, request).await;
     assert_eq!(response.status(), 201);
@@ -32,7 +37,12 @@ async fn create_key_event() {
 
 #[tokio::test]
 async fn list_keys_event() {
-    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
+    let Caller {
+        store,
+        account: acme,
+        key_id,
+        raw,
+    } = Caller::new().await;
     let request = lambda_http::request::from_str(&event_as("list-keys", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::ListKeys, &store, request).await;
     assert_eq!(response.status(), 200);
@@ -50,7 +60,12 @@ async fn list_keys_event() {
 
 #[tokio::test]
 async fn revoke_key_event() {
-    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
+    let Caller {
+        store,
+        account: acme,
+        key_id,
+        raw,
+    } = Caller::new().await;
     let event = event_as("revoke-key", &acme, &key_id, &raw);
     let response = api::handle(
         Function::RevokeKey,
@@ -112,7 +127,12 @@ fn authorizer_event(text: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
 
 #[tokio::test]
 async fn authorizer_events() {
-    let Caller { store, account: acme, key_id, raw } = Caller::new().await;
+    let Caller {
+        store,
+        account: acme,
+        key_id,
+        raw,
+    } = Caller::new().await;
 
     let valid = auth::authorize(
         &store,
