@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use axiom_shared::{auth, keys::KeyHash, timestamp};
-use axiom_tests::{Server, account, status_json, unresponsive_store};
+use axiom_tests::{Server, account, answer, status_json, unresponsive_store};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -116,7 +116,7 @@ async fn whoami_answers_who_the_key_belongs_to() {
         .unwrap()
         .unwrap()
         .key_id;
-    let (status, body) = status_json(server.get("/v1/whoami", &raw).send().await.unwrap()).await;
+    let (status, body) = answer(server.get("/v1/whoami", &raw)).await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -150,7 +150,7 @@ async fn a_created_key_is_returned_once_masked_afterwards_and_works_at_once() {
     assert_eq!(created_at.len(), 20);
     assert!(time::OffsetDateTime::parse(created_at, &time::format_description::well_known::Rfc3339).is_ok());
 
-    let (status, who) = status_json(server.get("/v1/whoami", key).send().await.unwrap()).await;
+    let (status, who) = answer(server.get("/v1/whoami", key)).await;
     assert_eq!(status, 200);
     assert_eq!(who["key_id"], created["id"]);
 
@@ -179,7 +179,7 @@ async fn the_list_is_newest_first_with_masked_and_last_used() {
             .unwrap();
         assert_eq!(response.status(), 201);
     }
-    let (status, body) = status_json(server.get("/v1/api-keys", &raw).send().await.unwrap()).await;
+    let (status, body) = answer(server.get("/v1/api-keys", &raw)).await;
     assert_eq!(status, 200);
     let keys = body["keys"].as_array().unwrap();
     let names: Vec<_> = keys.iter().map(|k| k["name"].as_str().unwrap()).collect();
@@ -207,25 +207,14 @@ async fn bad_names_are_400_naming_the_field() {
         json!("tab\there"),
         json!("nul\u{0}"),
     ] {
-        let (status, body) = status_json(
-            server
-                .post("/v1/api-keys", &raw)
-                .json(&json!({ "name": name }))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = answer(server.post("/v1/api-keys", &raw).json(&json!({ "name": name }))).await;
         assert_error(status, &body, 400, "invalid_request", "name");
     }
     let longest = "é".repeat(64);
-    let (status, body) = status_json(
+    let (status, body) = answer(
         server
             .post("/v1/api-keys", &raw)
-            .json(&json!({ "name": longest }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "name": longest })),
     )
     .await;
     assert_eq!(status, 201);
@@ -263,10 +252,10 @@ async fn bad_bodies_get_their_status_and_the_error_shape() {
         assert_error(actual, &json, status, code, mentions);
     }
     let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(256 * 1024));
-    let (status, body) = status_json(server.post("/v1/api-keys", &raw).body(big).send().await.unwrap()).await;
+    let (status, body) = answer(server.post("/v1/api-keys", &raw).body(big)).await;
     assert_error(status, &body, 413, "payload_too_large", "256 KiB");
     // Nothing was created by any of them.
-    let (_, listing) = status_json(server.get("/v1/api-keys", &raw).send().await.unwrap()).await;
+    let (_, listing) = answer(server.get("/v1/api-keys", &raw)).await;
     assert_eq!(listing["keys"].as_array().unwrap().len(), 1);
 }
 
@@ -274,15 +263,7 @@ async fn bad_bodies_get_their_status_and_the_error_shape() {
 async fn revoking_is_immediate_and_final() {
     let server = Server::new().await;
     let (_, raw) = account(&server.store, "acme").await;
-    let (_, created) = status_json(
-        server
-            .post("/v1/api-keys", &raw)
-            .json(&json!({"name": "ci"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = answer(server.post("/v1/api-keys", &raw).json(&json!({"name": "ci"}))).await;
     let (id, key) = (created["id"].as_str().unwrap(), created["key"].as_str().unwrap());
     assert_eq!(server.get("/v1/whoami", key).send().await.unwrap().status(), 200);
 
@@ -293,29 +274,15 @@ async fn revoking_is_immediate_and_final() {
         .unwrap();
     assert_eq!(response.status(), 204);
     assert!(response.bytes().await.unwrap().is_empty());
-    let (status, body) = status_json(server.get("/v1/whoami", key).send().await.unwrap()).await;
+    let (status, body) = answer(server.get("/v1/whoami", key)).await;
     assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
 
-    let (status, body) = status_json(
-        server
-            .delete(&format!("/v1/api-keys/{id}"), &raw)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = answer(server.delete(&format!("/v1/api-keys/{id}"), &raw)).await;
     assert_error(status, &body, 404, "not_found", "not found");
-    let (status, body) = status_json(
-        server
-            .delete("/v1/api-keys/does-not-exist", &raw)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = answer(server.delete("/v1/api-keys/does-not-exist", &raw)).await;
     assert_error(status, &body, 404, "not_found", "not found");
     let long = format!("/v1/api-keys/{}", "x".repeat(1100));
-    let (status, body) = status_json(server.delete(&long, &raw).send().await.unwrap()).await;
+    let (status, body) = answer(server.delete(&long, &raw)).await;
     assert_error(status, &body, 404, "not_found", "not found");
 }
 
@@ -323,7 +290,7 @@ async fn revoking_is_immediate_and_final() {
 async fn a_key_can_revoke_itself() {
     let server = Server::new().await;
     let (_, raw) = account(&server.store, "acme").await;
-    let (_, who) = status_json(server.get("/v1/whoami", &raw).send().await.unwrap()).await;
+    let (_, who) = answer(server.get("/v1/whoami", &raw)).await;
     let response = server
         .delete(&format!("/v1/api-keys/{}", who["key_id"].as_str().unwrap()), &raw)
         .send()
@@ -341,38 +308,21 @@ async fn accounts_cannot_see_or_revoke_each_others_keys() {
     let server = Server::new().await;
     let (_, acme_key) = account(&server.store, "acme").await;
     let (_, globex_key) = account(&server.store, "globex").await;
-    let (_, created) = status_json(
+    let (_, created) = answer(
         server
             .post("/v1/api-keys", &acme_key)
-            .json(&json!({"name": "acme-ci"}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"name": "acme-ci"})),
     )
     .await;
     let acme_id = created["id"].as_str().unwrap();
 
-    let (_, globex_list) = status_json(server.get("/v1/api-keys", &globex_key).send().await.unwrap()).await;
+    let (_, globex_list) = answer(server.get("/v1/api-keys", &globex_key)).await;
     assert!(!globex_list.to_string().contains(acme_id));
     assert_eq!(globex_list["keys"].as_array().unwrap().len(), 1);
 
-    let (status, body) = status_json(
-        server
-            .delete(&format!("/v1/api-keys/{acme_id}"), &globex_key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = answer(server.delete(&format!("/v1/api-keys/{acme_id}"), &globex_key)).await;
     assert_error(status, &body, 404, "not_found", "not found");
-    let (status, unknown) = status_json(
-        server
-            .delete("/v1/api-keys/not-a-real-id", &globex_key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, unknown) = answer(server.delete("/v1/api-keys/not-a-real-id", &globex_key)).await;
     assert_eq!(
         (status, &unknown),
         (404, &body),
@@ -380,14 +330,7 @@ async fn accounts_cannot_see_or_revoke_each_others_keys() {
     );
 
     // Acme's key still works.
-    let (_, who) = status_json(
-        server
-            .get("/v1/whoami", created["key"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, who) = answer(server.get("/v1/whoami", created["key"].as_str().unwrap())).await;
     assert_eq!(who["tenant"], "acme");
 }
 
@@ -395,15 +338,7 @@ async fn accounts_cannot_see_or_revoke_each_others_keys() {
 async fn no_request_started_after_a_revoke_returned_succeeds() {
     let server = Server::new().await;
     let (_, raw) = account(&server.store, "acme").await;
-    let (_, created) = status_json(
-        server
-            .post("/v1/api-keys", &raw)
-            .json(&json!({"name": "busy"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = answer(server.post("/v1/api-keys", &raw).json(&json!({"name": "busy"}))).await;
     let key = created["key"].as_str().unwrap().to_owned();
     let revoke_path = format!("/v1/api-keys/{}", created["id"].as_str().unwrap());
 
@@ -499,14 +434,7 @@ async fn a_concurrent_burst_writes_last_used_at_once() {
 async fn an_unreachable_database_fails_closed_with_a_500_but_malformed_keys_still_get_403() {
     let server = Server::start(unresponsive_store().await).await;
     let started = Instant::now();
-    let (status, body) = status_json(
-        server
-            .get("/v1/whoami", WELL_FORMED_UNKNOWN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = answer(server.get("/v1/whoami", WELL_FORMED_UNKNOWN)).await;
     assert_eq!((status, body), (500, json!({"message": "Internal Server Error"})));
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -514,6 +442,27 @@ async fn an_unreachable_database_fails_closed_with_a_500_but_malformed_keys_stil
         started.elapsed()
     );
 
-    let (status, _) = status_json(server.get("/v1/whoami", "short").send().await.unwrap()).await;
+    let (status, _) = answer(server.get("/v1/whoami", "short")).await;
     assert_eq!(status, 403, "a malformed key is refused without the database");
+}
+
+#[tokio::test]
+async fn names_need_not_be_unique_ids_are() {
+    let server = Server::new().await;
+    let (_, raw) = account(&server.store, "acme").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, created) = answer(server.post("/v1/api-keys", &raw).json(&json!({"name": "ci"}))).await;
+        assert_eq!(status, 201);
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let (_, listing) = answer(server.get("/v1/api-keys", &raw)).await;
+    let named_ci = listing["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["name"] == "ci")
+        .count();
+    assert_eq!(named_ci, 2);
 }

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::{
     },
 };
 use axiom_shared::{api, auth, routes::Function, store::Store};
-use axiom_tests::{account, event, event_as, store};
+use axiom_tests::{Caller, EVENT_GRAPH_ID, account, event, store};
 
 #[derive(Clone, Debug, Default)]
 struct Calls(Arc<Mutex<Vec<String>>>);
@@ -99,13 +99,16 @@ async fn the_authorizer_reads_one_item_and_writes_last_use_at_most_once_a_minute
     let _ = acme;
 }
 
+fn pause_flow() -> axiom_shared::flows::Definition {
+    axiom_shared::flows::Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn key_routes_make_one_call_each_and_whoami_none() {
-    let plain = store().await;
-    let (acme, raw) = account(&plain, "acme").await;
-    let key_id = plain.list_keys(&acme.account_id).await.unwrap()[0].key_id.clone();
-    let (store, calls) = counted(&plain);
-    let as_caller = |name: &str| request(&event_as(name, &acme, &key_id, &raw));
+    let caller = Caller::new().await;
+    let (store, calls) = counted(&caller.store);
+    let as_caller = |name: &str| request(&caller.event(name));
 
     assert_eq!(
         api::handle(Function::CreateKey, &store, as_caller("create-key"))
@@ -139,45 +142,30 @@ async fn key_routes_make_one_call_each_and_whoami_none() {
 
 #[tokio::test]
 async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
-    let plain = store().await;
-    let (acme, raw) = account(&plain, "acme").await;
-    let key_id = plain.list_keys(&acme.account_id).await.unwrap()[0].key_id.clone();
-    let definition =
-        axiom_shared::flows::Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}))
-            .unwrap();
-    let flow = plain
-        .create_flow(&acme.account_id, "f".into(), &definition)
+    let caller = Caller::new().await;
+    let flow = caller
+        .store
+        .create_flow(&caller.account.account_id, "f".into(), &pause_flow())
         .await
         .unwrap();
-    let (store, calls) = counted(&plain);
-    let body = serde_json::json!({"graph_id": flow.graph_id, "input": {}, "wait": false}).to_string();
-    let mut invoke: serde_json::Value =
-        serde_json::from_str(&event_as("list-keys", &acme, &key_id, &raw)).unwrap();
-    invoke["routeKey"] = "POST /invocations/v1/flows/invoke".into();
-    invoke["requestContext"]["http"]["method"] = "POST".into();
-    invoke["body"] = body.into();
-    let response = api::handle(Function::Invoke, &store, request(&invoke.to_string())).await;
+    let (store, calls) = counted(&caller.store);
+    let invoke = caller
+        .event("invoke-queued")
+        .replace(EVENT_GRAPH_ID, &flow.graph_id);
+    let response = api::handle(Function::Invoke, &store, request(&invoke)).await;
     assert_eq!(response.status(), 202);
     assert_eq!(calls.take(), ["GetItem", "TransactWriteItems"]);
 }
 
 #[tokio::test]
 async fn usage_is_one_query_of_day_counters_however_many_runs() {
-    let plain = store().await;
-    let (acme, raw) = account(&plain, "acme").await;
-    let key_id = plain.list_keys(&acme.account_id).await.unwrap()[0].key_id.clone();
-    let (store, calls) = counted(&plain);
-    let usage = || {
-        let mut event: serde_json::Value =
-            serde_json::from_str(&event_as("list-keys", &acme, &key_id, &raw)).unwrap();
-        event["routeKey"] = "GET /v1/usage".into();
-        request(&event.to_string())
-    };
+    let caller = Caller::new().await;
+    let (acme, key_id, plain) = (&caller.account, &caller.key_id, &caller.store);
+    let (store, calls) = counted(plain);
+    let usage = || request(&caller.event("usage"));
     assert_eq!(api::handle(Function::Usage, &store, usage()).await.status(), 200);
     assert_eq!(calls.take(), ["Query"]);
-    let definition =
-        axiom_shared::flows::Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}))
-            .unwrap();
+    let definition = pause_flow();
     let flow = plain
         .create_flow(&acme.account_id, "f".into(), &definition)
         .await

@@ -11,12 +11,8 @@ use axiom_shared::{
     routes::Function,
     runner, timestamp,
 };
-use axiom_tests::{Caller, EVENT_ACCOUNT_ID, account, event, event_as};
+use axiom_tests::{Caller, EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID, EVENT_GRAPH_ID, account, event, event_as};
 use serde_json::{Value, json};
-
-/// Placeholders of the sample events that name a flow and a run.
-const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
-const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
     serde_json::from_slice(response.body()).unwrap_or(Value::Null)

@@ -6,7 +6,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axiom_tests::{Server, account, status_json};
+use axiom_tests::{Server, account, answer};
 use serde_json::json;
 
 #[derive(Clone, Default)]
@@ -34,15 +34,7 @@ async fn raw_keys_never_reach_the_logs() {
 
     let server = Server::new().await;
     let (_, raw) = account(&server.store, "acme").await;
-    let (_, created) = status_json(
-        server
-            .post("/v1/api-keys", &raw)
-            .json(&json!({"name": "ci"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = answer(server.post("/v1/api-keys", &raw).json(&json!({"name": "ci"}))).await;
     let minted = created["key"].as_str().unwrap().to_owned();
     server.get("/v1/api-keys", &minted).send().await.unwrap();
     server.get("/v1/whoami", &minted).send().await.unwrap();

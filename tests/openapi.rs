@@ -13,13 +13,9 @@ use axiom_shared::{
     names,
     routes::{Function, ROUTES},
 };
-use axiom_tests::{Caller, EVENT_KEY_ID, event_as, unresponsive_store};
+use axiom_tests::{Caller, EVENT_EXECUTION_ID, EVENT_GRAPH_ID, EVENT_KEY_ID, event_as, unresponsive_store};
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value;
-
-/// Placeholders of the sample events that name a flow and a run.
-const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
-const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

@@ -14,7 +14,7 @@ use axiom_shared::{
     store::{Account, RunRef, Store, new_id},
     timestamp,
 };
-use axiom_tests::{Server, account, status_json, store};
+use axiom_tests::{Server, account, answer, store};
 use futures::future::join_all;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -254,27 +254,18 @@ async fn cancel_racing_a_finishing_run_has_exactly_one_winner() {
     let (_, key) = account(&server.store, "acme").await;
     let body =
         json!({"name": "quick", "definition": {"steps": [{"id": "a", "op": "set", "value": {"a": 1}}]}});
-    let (_, flow) = status_json(server.post("/v1/flows", &key).json(&body).send().await.unwrap()).await;
+    let (_, flow) = answer(server.post("/v1/flows", &key).json(&body)).await;
     let graph = flow["graph_id"].as_str().unwrap();
     for _ in 0..25 {
-        let (_, run) = status_json(
+        let (_, run) = answer(
             server
                 .post("/invocations/v1/flows/invoke", &key)
-                .json(&json!({"graph_id": graph, "input": {}}))
-                .send()
-                .await
-                .unwrap(),
+                .json(&json!({"graph_id": graph, "input": {}})),
         )
         .await;
         let id = run["execution_id"].as_str().unwrap();
-        let (status, answer) = status_json(
-            server
-                .post(&format!("/invocations/v1/executions/{id}/cancel"), &key)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, answer) =
+            answer(server.post(&format!("/invocations/v1/executions/{id}/cancel"), &key)).await;
         let settled = settle(&server, &key, id).await;
         match status {
             200 => assert_eq!(
@@ -292,14 +283,7 @@ async fn cancel_racing_a_finishing_run_has_exactly_one_winner() {
 async fn settle(server: &Server, key: &str, id: &str) -> Value {
     let give_up = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, run) = status_json(
-            server
-                .get(&format!("/invocations/v1/executions/{id}"), key)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, run) = answer(server.get(&format!("/invocations/v1/executions/{id}"), key)).await;
         if !matches!(
             run["status"].as_str(),
             Some("queued" | "running" | "compensating")
@@ -321,7 +305,7 @@ struct RecordCount {
 /// Recounts every run of the account from the records themselves (a test may read them all),
 /// and compares with `GET /v1/usage`.
 async fn assert_usage_matches_records(server: &Server, key: &str) {
-    let (_, who) = status_json(server.get("/v1/whoami", key).send().await.unwrap()).await;
+    let (_, who) = answer(server.get("/v1/whoami", key)).await;
     let items = server
         .store
         .client()
@@ -366,7 +350,7 @@ async fn assert_usage_matches_records(server: &Server, key: &str) {
             durations += record.duration_ms.unwrap();
         }
     }
-    let (status, usage) = status_json(server.get("/v1/usage", key).send().await.unwrap()).await;
+    let (status, usage) = answer(server.get("/v1/usage", key)).await;
     assert_eq!(status, 200);
     assert_eq!(
         usage["executions"].as_u64().unwrap(),
@@ -420,10 +404,10 @@ async fn usage_equals_a_recount_after_hundreds_of_random_runs() {
     let mut graphs = Vec::new();
     for steps in flows {
         let body = json!({"name": "random", "definition": {"steps": steps}});
-        let (_, flow) = status_json(server.post("/v1/flows", &key).json(&body).send().await.unwrap()).await;
+        let (_, flow) = answer(server.post("/v1/flows", &key).json(&body)).await;
         graphs.push(flow["graph_id"].as_str().unwrap().to_owned());
     }
-    let (_, who) = status_json(server.get("/v1/whoami", &key).send().await.unwrap()).await;
+    let (_, who) = answer(server.get("/v1/whoami", &key)).await;
     let account_id = who["account_id"].as_str().unwrap().to_owned();
 
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -442,15 +426,7 @@ async fn usage_equals_a_recount_after_hundreds_of_random_runs() {
             let (server, key, graph, account_id) = (&server, &key, &graphs[flow], &account_id);
             async move {
                 let body = json!({"graph_id": graph, "input": {"n": chaos}, "wait": wait});
-                let (_, run) = status_json(
-                    server
-                        .post("/invocations/v1/flows/invoke", key)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap(),
-                )
-                .await;
+                let (_, run) = answer(server.post("/invocations/v1/flows/invoke", key).json(&body)).await;
                 let id = run["execution_id"].as_str().unwrap().to_owned();
                 let run_ref = RunRef {
                     account_id: account_id.clone(),

@@ -3,38 +3,23 @@
 
 use std::time::{Duration, Instant};
 
-use axiom_tests::{Server, account, status_json};
+use axiom_tests::{Server, account, answer};
 use serde_json::{Value, json};
 
 async fn save_flow(server: &Server, key: &str, steps: Value) -> String {
     let body = json!({"name": "test flow", "definition": {"steps": steps}});
-    let (status, flow) = status_json(server.post("/v1/flows", key).json(&body).send().await.unwrap()).await;
+    let (status, flow) = answer(server.post("/v1/flows", key).json(&body)).await;
     assert_eq!(status, 201, "{flow}");
     flow["graph_id"].as_str().unwrap().to_owned()
 }
 
 async fn invoke(server: &Server, key: &str, graph_id: &str, input: Value, wait: bool) -> (u16, Value) {
     let body = json!({"graph_id": graph_id, "input": input, "wait": wait});
-    status_json(
-        server
-            .post("/invocations/v1/flows/invoke", key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    answer(server.post("/invocations/v1/flows/invoke", key).json(&body)).await
 }
 
 async fn execution(server: &Server, key: &str, id: &str) -> (u16, Value) {
-    status_json(
-        server
-            .get(&format!("/invocations/v1/executions/{id}"), key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    answer(server.get(&format!("/invocations/v1/executions/{id}"), key)).await
 }
 
 async fn action(server: &Server, key: &str, id: &str, action: &str, body: Option<Value>) -> (u16, Value) {
@@ -43,7 +28,7 @@ async fn action(server: &Server, key: &str, id: &str, action: &str, body: Option
         Some(body) => request.json(&body),
         None => request,
     };
-    status_json(request.send().await.unwrap()).await
+    answer(request).await
 }
 
 /// Polls the run until `done` holds (at most 30 s).
@@ -87,14 +72,14 @@ async fn flows_are_saved_once_and_listed() {
     let server = Server::new().await;
     let (_, key) = account(&server.store, "acme").await;
     let body = json!({"name": "  checkout ", "definition": {"steps": [{"id": "a", "op": "pause"}]}});
-    let (status, flow) = status_json(server.post("/v1/flows", &key).json(&body).send().await.unwrap()).await;
+    let (status, flow) = answer(server.post("/v1/flows", &key).json(&body)).await;
     assert_eq!(status, 201);
     let mut fields: Vec<_> = flow.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort();
     assert_eq!(fields, ["created_at", "graph_id", "name"]);
     assert_eq!(flow["name"], "checkout");
     let second = save_flow(&server, &key, json!([{"id": "b", "op": "pause"}])).await;
-    let (status, list) = status_json(server.get("/v1/flows", &key).send().await.unwrap()).await;
+    let (status, list) = answer(server.get("/v1/flows", &key)).await;
     assert_eq!(status, 200);
     let ids: Vec<_> = list["flows"]
         .as_array()
@@ -148,11 +133,10 @@ async fn bad_flows_are_400_naming_the_problem_and_nothing_is_saved() {
         ),
     ];
     for (body, mentions) in cases {
-        let (status, error) =
-            status_json(server.post("/v1/flows", &key).json(&body).send().await.unwrap()).await;
+        let (status, error) = answer(server.post("/v1/flows", &key).json(&body)).await;
         assert_error(status, &error, 400, "invalid_request", mentions);
     }
-    let (_, list) = status_json(server.get("/v1/flows", &key).send().await.unwrap()).await;
+    let (_, list) = answer(server.get("/v1/flows", &key)).await;
     assert_eq!(list["flows"], json!([]));
 }
 
@@ -182,7 +166,7 @@ async fn a_waited_run_succeeds_with_its_final_state_as_output() {
     assert!(run["duration_ms"].as_i64().unwrap() >= 50);
     assert!(run["ended_at"].is_string());
     assert_eq!(step_statuses(&run), ["succeeded", "succeeded"]);
-    let (_, who) = status_json(server.get("/v1/whoami", &key).send().await.unwrap()).await;
+    let (_, who) = answer(server.get("/v1/whoami", &key)).await;
     assert_eq!(run["key_id"], who["key_id"], "the invoking key");
     let mut fields: Vec<_> = run.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort();
@@ -479,27 +463,11 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
         ),
     ];
     for (body, status, code, mentions) in cases {
-        let (actual, error) = status_json(
-            server
-                .post("/invocations/v1/flows/invoke", &key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (actual, error) = answer(server.post("/invocations/v1/flows/invoke", &key).json(&body)).await;
         assert_error(actual, &error, status, code, mentions);
     }
     let huge = json!({"graph_id": graph, "input": "x".repeat(300 * 1024)});
-    let (status, error) = status_json(
-        server
-            .post("/invocations/v1/flows/invoke", &key)
-            .json(&huge)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = answer(server.post("/invocations/v1/flows/invoke", &key).json(&huge)).await;
     assert_error(status, &error, 413, "payload_too_large", "256 KiB");
     // Ids of any length or form are unknown ids, never a database fault.
     let long = "x".repeat(1100);
@@ -518,25 +486,9 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
         "/invocations/v1/executions/{}/cancel",
         paused["execution_id"].as_str().unwrap()
     );
-    let (status, error) = status_json(
-        server
-            .post(&cancel, &key)
-            .body(r#"{"reason": "x"}"#)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = answer(server.post(&cancel, &key).body(r#"{"reason": "x"}"#)).await;
     assert_error(status, &error, 400, "invalid_request", "reason");
-    let (status, error) = status_json(
-        server
-            .post(&cancel, &key)
-            .body("x".repeat(300 * 1024))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = answer(server.post(&cancel, &key).body("x".repeat(300 * 1024))).await;
     assert_error(status, &error, 413, "payload_too_large", "256 KiB");
     assert_eq!(
         execution(&server, &key, paused["execution_id"].as_str().unwrap())
@@ -548,9 +500,9 @@ async fn bad_invocations_are_refused_and_lose_nothing() {
     let resume = server
         .post(&format!("/invocations/v1/executions/{graph}/resume"), &key)
         .body(whitespace);
-    let (status, error) = status_json(resume.send().await.unwrap()).await;
+    let (status, error) = answer(resume).await;
     assert_error(status, &error, 413, "payload_too_large", "256 KiB");
-    let (_, usage) = status_json(server.get("/v1/usage", &key).send().await.unwrap()).await;
+    let (_, usage) = answer(server.get("/v1/usage", &key)).await;
     assert_eq!(
         usage["executions"], 1,
         "no run was started by a refused request (one paused run above)"
@@ -574,9 +526,9 @@ async fn another_accounts_flows_and_runs_are_404_everywhere() {
         let (status, error) = action(&server, &globex, id, verb, None).await;
         assert_error(status, &error, 404, "not_found", "execution");
     }
-    let (_, flows) = status_json(server.get("/v1/flows", &globex).send().await.unwrap()).await;
+    let (_, flows) = answer(server.get("/v1/flows", &globex)).await;
     assert_eq!(flows["flows"], json!([]));
-    let (_, usage) = status_json(server.get("/v1/usage", &globex).send().await.unwrap()).await;
+    let (_, usage) = answer(server.get("/v1/usage", &globex)).await;
     assert_eq!(usage["executions"], 0);
     // Still paused for its owner.
     assert_eq!(execution(&server, &acme, id).await.1["status"], "paused");
@@ -604,7 +556,7 @@ async fn usage_counts_every_run_by_outcome() {
     .await;
     invoke(&server, &key, &paused, json!({}), true).await;
 
-    let (status, usage) = status_json(server.get("/v1/usage", &key).send().await.unwrap()).await;
+    let (status, usage) = answer(server.get("/v1/usage", &key)).await;
     assert_eq!(status, 200);
     assert_eq!(
         (usage["executions"].as_u64(), usage["succeeded"].as_u64()),
@@ -634,7 +586,7 @@ async fn usage_counts_every_run_by_outcome() {
 async fn usage_of_an_idle_account_is_zeros_and_nulls() {
     let server = Server::new().await;
     let (_, key) = account(&server.store, "acme").await;
-    let (_, usage) = status_json(server.get("/v1/usage", &key).send().await.unwrap()).await;
+    let (_, usage) = answer(server.get("/v1/usage", &key)).await;
     assert_eq!(usage["success_rate"], Value::Null);
     assert_eq!(usage["avg_duration_ms"], Value::Null);
     assert_eq!(usage["executions"], 0);

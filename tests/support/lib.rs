@@ -85,6 +85,11 @@ impl Server {
     }
 }
 
+/// Sends the request; its status and JSON body.
+pub async fn answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    status_json(request.send().await.unwrap()).await
+}
+
 /// Status and JSON body of a response (`Null` when the body is empty).
 pub async fn status_json(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
@@ -102,6 +107,8 @@ pub const EVENT_ACCOUNT_ID: &str = "0193f1e2-7c4d-7a10-9b6e-2f1c3d4e5a6b";
 pub const EVENT_KEY_ID: &str = "0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f";
 pub const EVENT_TENANT: &str = "\"acme\"";
 pub const EVENT_EMAIL: &str = "dev@acme.io";
+pub const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
+pub const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
 pub const EVENT_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e9f0e";
 
 /// The text of `events/<name>.json`.
