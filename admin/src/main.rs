@@ -2,7 +2,10 @@
 
 use std::process::ExitCode;
 
-use axiom_shared::{accounts, config, store::StoreError};
+use axiom_shared::{
+    domain::accounts,
+    store::{StoreError, client},
+};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -45,7 +48,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = config::store().await;
+    let store = client::store().await;
     match store.create_account(&email, &tenant, "cli").await {
         Ok((account, key)) => {
             let output = serde_json::json!({

@@ -7,9 +7,10 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use axiom_shared::{
-    api, auth, lambda, routes, runner,
-    store::{RunRef, Store},
-    timestamp,
+    api::{self, authorizer, routes},
+    domain::{executions::RunRef, ids::new_id, timestamp},
+    runner,
+    store::Store,
 };
 use axum::{
     Router,
@@ -46,7 +47,7 @@ async fn drive_runs(store: Store, mut queue: mpsc::UnboundedReceiver<RunRef>) {
             Some(run) = queue.recv() => {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let until_ms = timestamp::now_ms() + lambda::RUNNER_BUDGET_MS;
+                    let until_ms = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
                     if let Err(error) = runner::pick_up(&store, &run, until_ms).await {
                         tracing::error!(%error, execution_id = run.execution_id, "could not carry a run on");
                     }
@@ -92,7 +93,7 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     {
         return gateway_answer(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
-    let verdict = match auth::authorize(&store, event.authorizer_request()).await {
+    let verdict = match authorizer::authorize(&store, event.authorizer_request()).await {
         Ok(verdict) => verdict,
         Err(error) => {
             tracing::error!(%error, "authorizer failed");
@@ -136,7 +137,7 @@ impl Event {
                 "sourceIp": "127.0.0.1",
                 "userAgent": header(&parts.headers, "user-agent").unwrap_or_default(),
             },
-            "requestId": axiom_shared::store::new_id(),
+            "requestId": new_id(),
             "routeKey": route.key(),
             "stage": "$default",
             "time": now.format(time_format).unwrap_or_default(),

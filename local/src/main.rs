@@ -4,9 +4,8 @@
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use axiom_shared::{
-    config,
-    store::{Account, Store, StoreError},
-    table,
+    domain::accounts::Account,
+    store::{Store, StoreError, client, table},
 };
 use tokio::{net::TcpListener, process::Child};
 
@@ -38,17 +37,17 @@ async fn run() -> Result<(), String> {
 
     // Kept alive until the server stops; dropping it stops DynamoDB Local.
     let (client, endpoint, _emulator) = match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-        Ok(endpoint) if !endpoint.is_empty() => (config::dynamodb_client().await, endpoint, None),
+        Ok(endpoint) if !endpoint.is_empty() => (client::dynamodb_client().await, endpoint, None),
         _ => {
             let (endpoint, child) = start_dynamodb_local().await?;
             (
-                config::local_dynamodb_client(&endpoint).await,
+                client::local_dynamodb_client(&endpoint).await,
                 endpoint,
                 Some(child),
             )
         }
     };
-    let table_name = config::table_name();
+    let table_name = client::table_name();
     wait_for_table(&client, &table_name).await?;
     let store = Store::new(client, &table_name);
     let key = demo_key(&store)
@@ -92,7 +91,7 @@ async fn start_dynamodb_local() -> Result<(String, Child), String> {
 }
 
 /// Creates the table, retrying while the database is still starting (up to a minute).
-async fn wait_for_table(client: &config::Client, name: &str) -> Result<(), String> {
+async fn wait_for_table(client: &client::Client, name: &str) -> Result<(), String> {
     let mut last_error = None;
     for _ in 0..120 {
         match table::ensure_table(client, name).await {

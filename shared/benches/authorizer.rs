@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use axiom_shared::{
-    auth::{self, Decision},
-    store::Credential,
+    api::authorizer::{self, Decision},
+    domain::keys::Credential,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -15,7 +15,7 @@ const MALFORMED: &str = include_str!("../../events/authorizer-malformed.json");
 
 fn verdict(event: &str, credential: &Credential) -> Vec<u8> {
     let request: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_str(event).unwrap();
-    let decision = match auth::key_hash(&request.headers) {
+    let decision = match authorizer::key_hash(&request.headers) {
         Ok(hash) => {
             black_box(hash);
             Decision::Allow {

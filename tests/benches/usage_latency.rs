@@ -6,12 +6,15 @@
 use std::time::{Duration, Instant};
 
 use axiom_shared::{
-    api,
-    executions::{Execution, StartIds},
-    flows::Definition,
-    routes::Function,
-    store::{Account, Store, new_id},
-    timestamp,
+    api::{self, routes::Function},
+    domain::{
+        accounts::Account,
+        executions::{Execution, StartIds},
+        flows::Definition,
+        ids::new_id,
+        timestamp,
+    },
+    store::Store,
 };
 use axiom_tests::{account, event_as, store};
 use futures::{StreamExt, stream};
@@ -50,7 +53,7 @@ async fn seed(store: &Store, account: &Account, count: usize) {
                 run.cancel(started + 1_000).unwrap();
                 assert!(
                     store
-                        .save_execution(&mut run, axiom_shared::executions::Status::Running)
+                        .save_execution(&mut run, axiom_shared::domain::executions::Status::Running)
                         .await
                         .unwrap()
                 );

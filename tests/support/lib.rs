@@ -1,19 +1,24 @@
 //! Test support: a fresh table per test on DynamoDB Local (so tests run in parallel without
-//! seeing each other), accounts with keys, and the local gateway served over real HTTP.
+//! seeing each other), accounts with keys, the local gateway served over real HTTP, the sample
+//! events of `events/` as a given account, and the OpenAPI document's checker ([`openapi`]).
+
+pub mod openapi;
+
+use std::sync::LazyLock;
 
 use axiom_shared::{
-    config,
-    store::{Account, Store},
-    table,
+    domain::{accounts::Account, ids::new_id},
+    store::{Store, client, table},
 };
+use serde::Deserialize;
 use tokio::net::TcpListener;
 
 /// A store on a table of its own. Needs `AWS_ENDPOINT_URL_DYNAMODB` (set by `make test`).
 pub async fn store() -> Store {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("tests need DynamoDB Local: run them with `make test`");
-    let client = config::local_dynamodb_client(&endpoint).await;
-    let name = format!("test-{}", axiom_shared::store::new_id());
+    let client = client::local_dynamodb_client(&endpoint).await;
+    let name = format!("test-{}", new_id());
     table::ensure_table(&client, &name)
         .await
         .expect("create the test table");
@@ -30,12 +35,12 @@ pub async fn unresponsive_store() -> Store {
             held.push(socket);
         }
     });
-    Store::new(config::local_dynamodb_client(&endpoint).await, "unreachable")
+    Store::new(client::local_dynamodb_client(&endpoint).await, "unreachable")
 }
 
 /// An account with its first key; returns the account and the raw key.
 pub async fn account(store: &Store, name: &str) -> (Account, String) {
-    let email = format!("{name}-{}@example.com", axiom_shared::store::new_id());
+    let email = format!("{name}-{}@example.com", new_id());
     let (account, key) = store
         .create_account(&email, name, "cli")
         .await
@@ -102,14 +107,23 @@ pub async fn status_json(response: reqwest::Response) -> (u16, serde_json::Value
     (status, body)
 }
 
-/// Placeholders in `events/*.json`, replaced by real values in handler tests.
-pub const EVENT_ACCOUNT_ID: &str = "0193f1e2-7c4d-7a10-9b6e-2f1c3d4e5a6b";
-pub const EVENT_KEY_ID: &str = "0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f";
-pub const EVENT_TENANT: &str = "\"acme\"";
-pub const EVENT_EMAIL: &str = "dev@acme.io";
-pub const EVENT_GRAPH_ID: &str = "0193f1e2-9e6f-7c32-9d80-4b3c5d6e7f80";
-pub const EVENT_EXECUTION_ID: &str = "0193f1e2-af70-7d43-8e91-5c4d6e7f8091";
-pub const EVENT_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e9f0e";
+/// The placeholder values in `events/*.json`, from `support/event-placeholders.json` (which
+/// `scripts/lambda-runtime-check` reads too), replaced by real values in event-driven tests.
+#[derive(Deserialize)]
+pub struct EventPlaceholders {
+    pub account_id: String,
+    pub key_id: String,
+    /// Replaced only as a JSON string (`"acme"`), never inside another string.
+    pub tenant: String,
+    pub email: String,
+    pub graph_id: String,
+    pub execution_id: String,
+    pub key: String,
+}
+
+pub static EVENT: LazyLock<EventPlaceholders> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("event-placeholders.json")).expect("event-placeholders.json")
+});
 
 /// The text of `events/<name>.json`.
 pub fn event(name: &str) -> String {
@@ -120,23 +134,26 @@ pub fn event(name: &str) -> String {
 /// `events/<name>.json` as the caller `account` (and its key `key_id`, raw key `raw_key`).
 pub fn event_as(name: &str, account: &Account, key_id: &str, raw_key: &str) -> String {
     event(name)
-        .replace(EVENT_ACCOUNT_ID, &account.account_id)
-        .replace(EVENT_KEY_ID, key_id)
-        .replace(EVENT_TENANT, &format!("\"{}\"", account.tenant))
-        .replace(EVENT_EMAIL, &account.email)
-        .replace(EVENT_KEY, raw_key)
+        .replace(&EVENT.account_id, &account.account_id)
+        .replace(&EVENT.key_id, key_id)
+        .replace(
+            &format!("\"{}\"", EVENT.tenant),
+            &format!("\"{}\"", account.tenant),
+        )
+        .replace(&EVENT.email, &account.email)
+        .replace(&EVENT.key, raw_key)
 }
 
-/// A fresh table with an account, its first key's id and the raw key: the caller that
-/// event-driven tests send `events/*.json` as.
-pub struct Caller {
+/// A fresh table with an account, its first key's id and the raw key: who event-driven tests
+/// send `events/*.json` as.
+pub struct EventSender {
     pub store: Store,
     pub account: Account,
     pub key_id: String,
     pub raw: String,
 }
 
-impl Caller {
+impl EventSender {
     pub async fn new() -> Self {
         let store = store().await;
         let (account, raw) = account(&store, "acme").await;

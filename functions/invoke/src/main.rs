@@ -4,5 +4,5 @@ use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route(|store, request| async move { api::invoke(&store, request).await }).await
+    axiom_shared::serve_route!(api::invoke).await
 }

@@ -4,5 +4,5 @@ use axiom_shared::{api, lambda};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
-    lambda::run_route_without_store(api::whoami).await
+    lambda::run_route_without_store(api::respond_whoami).await
 }

@@ -4,11 +4,13 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{ApiError, Caller, http};
 use crate::{
-    flows::{Definition, MAX_DEFINITION_BYTES},
-    http::{self, ApiError, Caller},
-    names,
-    store::{FlowSummary, Store},
+    domain::{
+        flows::{Definition, FlowSummary, MAX_DEFINITION_BYTES},
+        names,
+    },
+    store::Store,
 };
 
 #[derive(Deserialize)]
@@ -24,50 +26,38 @@ struct FlowList {
 }
 
 /// The `flows` function: `POST` and `GET /v1/flows`.
-pub async fn flows(store: &Store, req: Request) -> Response<Body> {
+pub async fn flows(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
     if req.method() == "POST" {
-        create_flow(store, req).await
+        create_flow(store, caller, req).await
     } else {
-        list_flows(store, req).await
+        list_flows(store, caller).await
     }
 }
 
 /// `POST /v1/flows`: validates the definition once; the flow is immutable afterwards.
-async fn create_flow(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let body: CreateFlowBody = http::body(&req)?;
-            let name = names::validate_name(&body.name)
-                .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
-            let size = serde_json::to_vec(&body.definition)
-                .map(|bytes| bytes.len())
-                .unwrap_or(usize::MAX);
-            if size > MAX_DEFINITION_BYTES {
-                return Err(ApiError::InvalidRequest(format!(
-                    "definition must be at most {} KiB of JSON",
-                    MAX_DEFINITION_BYTES / 1024
-                )));
-            }
-            let definition = Definition::parse(&body.definition).map_err(ApiError::InvalidRequest)?;
-            let flow = store
-                .create_flow(&caller.account.account_id, name, &definition)
-                .await?;
-            tracing::info!(graph_id = flow.graph_id, "saved a flow");
-            Ok(http::json(StatusCode::CREATED, &flow))
-        }
-        .await,
-    )
+async fn create_flow(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: CreateFlowBody = http::body(&req)?;
+    let name = names::validate_name(&body.name)
+        .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
+    let size = serde_json::to_vec(&body.definition)
+        .map(|bytes| bytes.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_DEFINITION_BYTES {
+        return Err(ApiError::InvalidRequest(format!(
+            "definition must be at most {} KiB of JSON",
+            MAX_DEFINITION_BYTES / 1024
+        )));
+    }
+    let definition = Definition::parse(&body.definition).map_err(ApiError::InvalidRequest)?;
+    let flow = store
+        .create_flow(&caller.account.account_id, name, &definition)
+        .await?;
+    tracing::info!(graph_id = flow.graph_id, "saved a flow");
+    Ok(http::json(StatusCode::CREATED, &flow))
 }
 
 /// `GET /v1/flows`
-async fn list_flows(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let flows = store.list_flows(&caller.account.account_id).await?;
-            Ok(http::json(StatusCode::OK, &FlowList { flows }))
-        }
-        .await,
-    )
+async fn list_flows(store: &Store, caller: &Caller) -> Result<Response<Body>, ApiError> {
+    let flows = store.list_flows(&caller.account.account_id).await?;
+    Ok(http::json(StatusCode::OK, &FlowList { flows }))
 }

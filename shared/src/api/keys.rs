@@ -3,10 +3,10 @@
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::{ApiError, Caller, http};
 use crate::{
-    http::{self, ApiError, Caller},
-    names,
-    store::{KeySummary, Store, StoreError},
+    domain::{keys::KeySummary, names},
+    store::{Store, StoreError},
 };
 
 #[derive(Deserialize)]
@@ -25,29 +25,23 @@ struct CreatedKeyBody<'a> {
 }
 
 /// `POST /v1/api-keys`
-pub async fn create_key(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let body: CreateKeyBody = http::body(&req)?;
-            let name = names::validate_name(&body.name)
-                .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
-            let created = store.create_key(&caller.account, name).await?;
-            tracing::info!(key_id = created.summary.key_id, "created an API key");
-            let summary = &created.summary;
-            Ok(http::json(
-                StatusCode::CREATED,
-                &CreatedKeyBody {
-                    id: &summary.key_id,
-                    name: &summary.name,
-                    key: created.raw.expose(),
-                    masked: summary.masked.as_deref(),
-                    created_at: &summary.created_at,
-                },
-            ))
-        }
-        .await,
-    )
+pub async fn create_key(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: CreateKeyBody = http::body(&req)?;
+    let name = names::validate_name(&body.name)
+        .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
+    let created = store.create_key(&caller.account, name).await?;
+    tracing::info!(key_id = created.summary.key_id, "created an API key");
+    let summary = &created.summary;
+    Ok(http::json(
+        StatusCode::CREATED,
+        &CreatedKeyBody {
+            id: &summary.key_id,
+            name: &summary.name,
+            key: created.raw.expose(),
+            masked: summary.masked.as_deref(),
+            created_at: &summary.created_at,
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -56,34 +50,22 @@ struct KeyList {
 }
 
 /// `GET /v1/api-keys`
-pub async fn list_keys(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let keys = store.list_keys(&caller.account.account_id).await?;
-            Ok(http::json(StatusCode::OK, &KeyList { keys }))
-        }
-        .await,
-    )
+pub async fn list_keys(store: &Store, caller: &Caller, _: Request) -> Result<Response<Body>, ApiError> {
+    let keys = store.list_keys(&caller.account.account_id).await?;
+    Ok(http::json(StatusCode::OK, &KeyList { keys }))
 }
 
 /// `DELETE /v1/api-keys/{id}`
-pub async fn revoke_key(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let key_id = http::path_param(&req, "id").ok_or(ApiError::NotFound("API key not found"))?;
-            match store.revoke_key(&caller.account.account_id, key_id).await {
-                Ok(()) => {
-                    tracing::info!(key_id, "revoked an API key");
-                    Ok(http::no_content())
-                }
-                Err(StoreError::NotFound) => Err(ApiError::NotFound("API key not found")),
-                Err(error) => Err(error.into()),
-            }
+pub async fn revoke_key(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
+    let key_id = http::path_param(&req, "id").ok_or(ApiError::NotFound("API key not found"))?;
+    match store.revoke_key(&caller.account.account_id, key_id).await {
+        Ok(()) => {
+            tracing::info!(key_id, "revoked an API key");
+            Ok(http::no_content())
         }
-        .await,
-    )
+        Err(StoreError::NotFound) => Err(ApiError::NotFound("API key not found")),
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[derive(Serialize)]
@@ -95,16 +77,14 @@ struct WhoamiBody<'a> {
 }
 
 /// `GET /v1/whoami`: answered from the authorizer's verdict alone.
-pub async fn whoami(req: Request) -> Response<Body> {
-    http::respond(Caller::of(&req).map(|caller| {
-        http::json(
-            StatusCode::OK,
-            &WhoamiBody {
-                email: &caller.account.email,
-                tenant: &caller.account.tenant,
-                account_id: &caller.account.account_id,
-                key_id: &caller.key_id,
-            },
-        )
-    }))
+pub fn whoami(caller: &Caller) -> Response<Body> {
+    http::json(
+        StatusCode::OK,
+        &WhoamiBody {
+            email: &caller.account.email,
+            tenant: &caller.account.tenant,
+            account_id: &caller.account.account_id,
+            key_id: &caller.key_id,
+        },
+    )
 }

@@ -2,28 +2,24 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
+use super::{ApiError, Caller, http};
 use crate::{
-    http::{self, Caller},
+    domain::{
+        timestamp,
+        usage::{self, format_date},
+    },
     store::Store,
-    timestamp,
-    usage::{self, format_date},
 };
 
-pub async fn usage(store: &Store, req: Request) -> Response<Body> {
-    http::respond(
-        async {
-            let caller = Caller::of(&req)?;
-            let today = timestamp::now().date();
-            let (first, last) = usage::window(today);
-            let days = store
-                .usage_days(
-                    &caller.account.account_id,
-                    &format_date(first),
-                    &format_date(last),
-                )
-                .await?;
-            Ok(http::json(StatusCode::OK, &usage::summarize(today, &days)))
-        }
-        .await,
-    )
+pub async fn usage(store: &Store, caller: &Caller, _: Request) -> Result<Response<Body>, ApiError> {
+    let today = timestamp::now().date();
+    let (first, last) = usage::window(today);
+    let days = store
+        .usage_days(
+            &caller.account.account_id,
+            &format_date(first),
+            &format_date(last),
+        )
+        .await?;
+    Ok(http::json(StatusCode::OK, &usage::summarize(today, &days)))
 }

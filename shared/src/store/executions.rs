@@ -5,13 +5,16 @@
 //! In-flight runs carry `wake_shard` / `wake_at`, the keys of the sparse `wake` index that the
 //! sweep queries for runs whose lease or time limit has run out.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, builders::PutBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, query_all, s};
-use crate::{
-    executions::{Execution, Status},
-    table::{PARTITION_KEY, SORT_KEY, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
+use super::{
+    ACCOUNT_PREFIX, Store, StoreError, account_pk, is_condition_failure, query_all, s,
+    table::{WAKE_AT, WAKE_INDEX, WAKE_SHARD},
+};
+use crate::domain::{
+    executions::{Execution, RunRef, Status},
+    ids::{is_plausible_id, new_id},
 };
 
 /// The `wake` index is spread over this many partitions so that no one partition takes every
@@ -20,28 +23,21 @@ pub const WAKE_SHARDS: u32 = 8;
 
 const EXECUTION_SK_PREFIX: &str = "EXEC#";
 
-/// Names a run: enough to read it again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunRef {
-    pub account_id: String,
-    pub execution_id: String,
-}
-
-impl RunRef {
-    /// From the table keys of an execution item (as a stream record carries them).
-    pub fn from_keys(pk: &str, sk: &str) -> Option<Self> {
-        Some(Self {
-            account_id: pk.strip_prefix("ACCOUNT#")?.to_owned(),
-            execution_id: sk.strip_prefix(EXECUTION_SK_PREFIX)?.to_owned(),
-        })
-    }
-}
-
 /// The table keys of an item, as the `wake` index and the stream carry them.
 #[derive(Deserialize)]
-pub struct TableKeys {
-    pub pk: String,
-    pub sk: String,
+pub(super) struct TableKeys {
+    pk: String,
+    sk: String,
+}
+
+impl TableKeys {
+    /// The run an execution item's keys name; `None` for any other item.
+    pub(super) fn run(&self) -> Option<RunRef> {
+        Some(RunRef {
+            account_id: self.pk.strip_prefix(ACCOUNT_PREFIX)?.to_owned(),
+            execution_id: self.sk.strip_prefix(EXECUTION_SK_PREFIX)?.to_owned(),
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,10 +62,6 @@ fn wake_shard(execution_id: &str) -> String {
     format!("WAKE#{}", u32::from(last) % WAKE_SHARDS)
 }
 
-pub(super) fn usage_sk(day: &str) -> String {
-    format!("USAGE#{day}")
-}
-
 impl Store {
     fn execution_put(&self, execution: &Execution) -> Result<PutBuilder, StoreError> {
         let item = ExecutionItem {
@@ -82,51 +74,6 @@ impl Store {
         Ok(Put::builder()
             .table_name(&*self.table)
             .set_item(Some(serde_dynamo::to_item(&item)?)))
-    }
-
-    /// The day's usage counters as changed by `execution` having started or ended. (Counter
-    /// names go through placeholders: `total` and `date` are DynamoDB reserved words.)
-    fn usage_update(&self, execution: &Execution) -> Result<Update, StoreError> {
-        let update = Update::builder()
-            .table_name(&*self.table)
-            .key(PARTITION_KEY, s(account_pk(&execution.account_id)))
-            .key(SORT_KEY, s(usage_sk(execution.day())))
-            .expression_attribute_names("#in_flight", "in_flight")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()));
-        let update = if execution.status.is_terminal() {
-            let (outcome, by_status) = match execution.status {
-                Status::Succeeded => ("succeeded", None),
-                Status::Failed => ("failed", Some("by_failed")),
-                Status::Cancelled => ("failed", Some("by_cancelled")),
-                _ => ("failed", Some("by_compensation_failed")),
-            };
-            let update = update
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#outcome", outcome)
-                .expression_attribute_names("#duration", "duration_sum_ms")
-                .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
-                .expression_attribute_values(
-                    ":duration",
-                    AttributeValue::N(execution.duration_ms.unwrap_or(0).to_string()),
-                );
-            match by_status {
-                Some(by_status) => update
-                    .update_expression(
-                        "ADD #in_flight :minus_one, #outcome :one, #by_status :one, #duration :duration",
-                    )
-                    .expression_attribute_names("#by_status", by_status),
-                None => {
-                    update.update_expression("ADD #in_flight :minus_one, #outcome :one, #duration :duration")
-                }
-            }
-        } else {
-            update
-                .update_expression("SET #date = :date ADD #total :one, #in_flight :one")
-                .expression_attribute_names("#date", "date")
-                .expression_attribute_names("#total", "total")
-                .expression_attribute_values(":date", s(execution.day()))
-        };
-        Ok(update.build()?)
     }
 
     /// Records a new run and counts it in its day, in one transaction.
@@ -231,10 +178,7 @@ impl Store {
                 .expression_attribute_values(":shard", s(format!("WAKE#{shard}")))
                 .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()));
             let keys: Vec<TableKeys> = query_all(query).await?;
-            due.extend(
-                keys.iter()
-                    .filter_map(|keys| RunRef::from_keys(&keys.pk, &keys.sk)),
-            );
+            due.extend(keys.iter().filter_map(TableKeys::run));
         }
         Ok(due)
     }

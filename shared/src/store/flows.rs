@@ -2,18 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, is_plausible_id, new_id, query_all};
-use crate::{flows::Definition, timestamp};
+use super::{Store, StoreError, account_pk, query_all};
+use crate::domain::{
+    flows::{Definition, FlowSummary},
+    ids::{is_plausible_id, new_id},
+    timestamp,
+};
 
 const FLOW_SK_PREFIX: &str = "FLOW#";
-
-/// A flow as listed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlowSummary {
-    pub graph_id: String,
-    pub name: String,
-    pub created_at: String,
-}
 
 #[derive(Serialize, Deserialize)]
 struct FlowItem {

@@ -9,55 +9,18 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use super::{Store, StoreError, account_pk, is_condition_failure, is_plausible_id, new_id, query_all, s};
-use crate::{
-    keys::{KeyHash, RawKey},
+use super::{
+    Store, StoreError, account_pk, is_condition_failure, query_all, s,
     table::{PARTITION_KEY, SORT_KEY},
+};
+use crate::domain::{
+    accounts::Account,
+    ids::{is_plausible_id, new_id},
+    keys::{CreatedKey, Credential, KeyHash, KeySummary, LAST_USED_INTERVAL, RawKey},
     timestamp,
 };
-
-/// How often at most `last_used_at` is written for one key.
-pub const LAST_USED_INTERVAL: Duration = Duration::minutes(1);
-
-/// An account, as `axiom-admin create-account` made it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Account {
-    pub account_id: String,
-    pub email: String,
-    pub tenant: String,
-}
-
-/// What the authorizer learns from a key: who is calling.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Credential {
-    pub account_id: String,
-    pub tenant: String,
-    pub email: String,
-    pub key_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-}
-
-/// A key as listed: never the key itself.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeySummary {
-    #[serde(rename = "id")]
-    pub key_id: String,
-    pub name: String,
-    /// `None` for keys stored before masking metadata existed.
-    pub masked: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-}
-
-/// A key just minted, with the raw key that is shown this once.
-#[derive(Debug)]
-pub struct CreatedKey {
-    pub summary: KeySummary,
-    pub raw: RawKey,
-}
 
 #[derive(Serialize, Deserialize)]
 struct AccountItem {

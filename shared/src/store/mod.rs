@@ -1,15 +1,17 @@
-//! Everything that talks to DynamoDB: one table, laid out in `docs/table-design.md`. One file
-//! per concept (keys, flows, executions, usage) adds its methods to [`Store`].
+//! Everything that talks to DynamoDB, and the only module that names the SDK or an attribute:
+//! one table, laid out in `docs/table-design.md`. [`table`] defines it, [`client`] connects to
+//! it, one file per concept (keys, flows, executions, usage) adds its methods to [`Store`], and
+//! [`stream`] reads the table's stream records.
 
+pub mod client;
 mod executions;
 mod flows;
 mod keys;
+pub mod stream;
+pub mod table;
 mod usage;
 
-pub use executions::*;
-pub use flows::*;
-pub use keys::*;
-pub use usage::*;
+pub use executions::WAKE_SHARDS;
 
 use aws_sdk_dynamodb::{
     Client,
@@ -20,7 +22,8 @@ use aws_sdk_dynamodb::{
 };
 use serde::Serialize;
 
-use crate::table::{PARTITION_KEY, SORT_KEY};
+use self::table::{PARTITION_KEY, SORT_KEY};
+use crate::domain::executions::{Execution, RunRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,24 +53,14 @@ impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
     }
 }
 
+const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+
 fn account_pk(account_id: &str) -> String {
-    format!("ACCOUNT#{account_id}")
+    format!("{ACCOUNT_PREFIX}{account_id}")
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
-}
-
-/// Ids sort by creation time (UUIDv7), so a key's sort key orders the list newest first.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// True when `id` has the form of the ids this store makes. Any other id from a client is
-/// unknown without a database call, and never becomes part of a key (whose size DynamoDB
-/// limits, so a long one would fail the call: a 5xx caused by client input).
-pub fn is_plausible_id(id: &str) -> bool {
-    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 #[derive(Clone, Debug)]
@@ -97,7 +90,7 @@ impl Store {
         }
     }
 
-    fn notify_if_runnable(&self, execution: &crate::executions::Execution) {
+    fn notify_if_runnable(&self, execution: &Execution) {
         if let (Some(runnable), Some(_)) = (&self.runnable, &execution.runnable) {
             // A closed channel means the local server is shutting down: nothing to tell.
             let _ = runnable.send(RunRef {

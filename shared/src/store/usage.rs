@@ -1,35 +1,67 @@
 //! Per-day usage counters: `ACCOUNT#<id>` / `USAGE#<YYYY-MM-DD>`, changed only in the
-//! transactions that start and end runs (see `executions.rs`).
+//! transactions that start and end runs (see `executions.rs`), by the domain's
+//! [`counter_changes`] rule.
 
-use serde::{Deserialize, Serialize};
+use aws_sdk_dynamodb::types::{AttributeValue, Update};
 
-use super::{Store, StoreError, executions::usage_sk, query_all, s};
+use super::{
+    Store, StoreError, account_pk, query_all, s,
+    table::{PARTITION_KEY, SORT_KEY},
+};
+use crate::domain::{
+    executions::Execution,
+    usage::{Counter, UsageDay, counter_changes},
+};
 
-/// One day's counters. Days without runs have no item.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageDay {
-    pub date: String,
-    #[serde(default)]
-    pub total: u64,
-    #[serde(default)]
-    pub in_flight: u64,
-    #[serde(default)]
-    pub succeeded: u64,
-    /// Ended `failed`, `cancelled` or `compensation_failed`.
-    #[serde(default)]
-    pub failed: u64,
-    #[serde(default)]
-    pub by_failed: u64,
-    #[serde(default)]
-    pub by_cancelled: u64,
-    #[serde(default)]
-    pub by_compensation_failed: u64,
-    /// Sum of `duration_ms` over the runs that ended.
-    #[serde(default)]
-    pub duration_sum_ms: u64,
+fn usage_sk(day: &str) -> String {
+    format!("USAGE#{day}")
+}
+
+/// The attribute of a counter: the field of [`UsageDay`] it is read back into.
+fn attribute(counter: Counter) -> &'static str {
+    match counter {
+        Counter::Total => "total",
+        Counter::InFlight => "in_flight",
+        Counter::Succeeded => "succeeded",
+        Counter::Failed => "failed",
+        Counter::ByFailed => "by_failed",
+        Counter::ByCancelled => "by_cancelled",
+        Counter::ByCompensationFailed => "by_compensation_failed",
+        Counter::DurationSumMs => "duration_sum_ms",
+    }
 }
 
 impl Store {
+    /// The day's counters as changed by `execution` having started or ended. A start also
+    /// creates the day's item; an end requires it. (Names go through placeholders: `total`
+    /// and `date` are DynamoDB reserved words.)
+    pub(super) fn usage_update(&self, execution: &Execution) -> Result<Update, StoreError> {
+        let changes = counter_changes(execution);
+        let mut update = Update::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(account_pk(&execution.account_id)))
+            .key(SORT_KEY, s(usage_sk(execution.day())));
+        let mut additions = Vec::with_capacity(changes.len());
+        for (i, (counter, delta)) in changes.into_iter().enumerate() {
+            additions.push(format!("#c{i} :v{i}"));
+            update = update
+                .expression_attribute_names(format!("#c{i}"), attribute(counter))
+                .expression_attribute_values(format!(":v{i}"), AttributeValue::N(delta.to_string()));
+        }
+        let additions = additions.join(", ");
+        let update = if execution.status.is_terminal() {
+            update
+                .update_expression(format!("ADD {additions}"))
+                .condition_expression("attribute_exists(pk)")
+        } else {
+            update
+                .update_expression(format!("SET #date = :date ADD {additions}"))
+                .expression_attribute_names("#date", "date")
+                .expression_attribute_values(":date", s(execution.day()))
+        };
+        Ok(update.build()?)
+    }
+
     /// The account's day counters from `first` to `last` (inclusive, `YYYY-MM-DD`): one
     /// Query of at most that many items, however many runs there were.
     pub async fn usage_days(

@@ -2,8 +2,11 @@
 //! `sam local invoke -e` use.
 
 use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
-use axiom_shared::{api, auth, keys::KeyHash, routes::Function};
-use axiom_tests::{Caller, event, event_as, store, unresponsive_store};
+use axiom_shared::{
+    api::{self, authorizer, routes::Function},
+    domain::keys::KeyHash,
+};
+use axiom_tests::{EventSender, event, event_as, store, unresponsive_store};
 use serde_json::Value;
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
@@ -12,12 +15,12 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 
 #[tokio::test]
 async fn create_key_event() {
-    let Caller {
+    let EventSender {
         store,
         account: acme,
         key_id,
         raw,
-    } = Caller::new().await;
+    } = EventSender::new().await;
     let request = lambda_http::request::from_str(&event_as("create-key", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::CreateKey, &store, request).await;
     assert_eq!(response.status(), 201);
@@ -37,12 +40,12 @@ async fn create_key_event() {
 
 #[tokio::test]
 async fn list_keys_event() {
-    let Caller {
+    let EventSender {
         store,
         account: acme,
         key_id,
         raw,
-    } = Caller::new().await;
+    } = EventSender::new().await;
     let request = lambda_http::request::from_str(&event_as("list-keys", &acme, &key_id, &raw)).unwrap();
     let response = api::handle(Function::ListKeys, &store, request).await;
     assert_eq!(response.status(), 200);
@@ -60,12 +63,12 @@ async fn list_keys_event() {
 
 #[tokio::test]
 async fn revoke_key_event() {
-    let Caller {
+    let EventSender {
         store,
         account: acme,
         key_id,
         raw,
-    } = Caller::new().await;
+    } = EventSender::new().await;
     let event = event_as("revoke-key", &acme, &key_id, &raw);
     let response = api::handle(
         Function::RevokeKey,
@@ -97,8 +100,8 @@ async fn whoami_event_answers_from_the_authorizer_context() {
         serde_json::json!({
             "email": "dev@acme.io",
             "tenant": "acme",
-            "account_id": axiom_tests::EVENT_ACCOUNT_ID,
-            "key_id": axiom_tests::EVENT_KEY_ID,
+            "account_id": axiom_tests::EVENT.account_id.as_str(),
+            "key_id": axiom_tests::EVENT.key_id.as_str(),
         })
     );
 }
@@ -127,14 +130,14 @@ fn authorizer_event(text: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
 
 #[tokio::test]
 async fn authorizer_events() {
-    let Caller {
+    let EventSender {
         store,
         account: acme,
         key_id,
         raw,
-    } = Caller::new().await;
+    } = EventSender::new().await;
 
-    let valid = auth::authorize(
+    let valid = authorizer::authorize(
         &store,
         authorizer_event(&event_as("authorizer-valid", &acme, &key_id, &raw)),
     )
@@ -147,7 +150,7 @@ async fn authorizer_events() {
     assert_eq!(valid.context["key_id"], key_id.as_str());
 
     // The placeholder key of the sample event is well formed but unknown.
-    let unknown = auth::authorize(&store, authorizer_event(&event("authorizer-valid")))
+    let unknown = authorizer::authorize(&store, authorizer_event(&event("authorizer-valid")))
         .await
         .unwrap();
     assert!(!unknown.is_authorized);
@@ -158,7 +161,7 @@ async fn authorizer_events() {
         "authorizer-malformed",
         "authorizer-wrong-scheme",
     ] {
-        let verdict = auth::authorize(&store, authorizer_event(&event(name)))
+        let verdict = authorizer::authorize(&store, authorizer_event(&event(name)))
             .await
             .unwrap();
         assert!(!verdict.is_authorized, "{name}");
@@ -174,7 +177,7 @@ async fn refusals_of_form_never_reach_the_database() {
         "authorizer-malformed",
         "authorizer-wrong-scheme",
     ] {
-        let verdict = auth::authorize(&store, authorizer_event(&event(name))).await;
+        let verdict = authorizer::authorize(&store, authorizer_event(&event(name))).await;
         assert!(!verdict.expect(name).is_authorized, "{name}");
     }
 }
@@ -183,7 +186,7 @@ async fn refusals_of_form_never_reach_the_database() {
 async fn the_authorizer_fails_closed_within_seconds_when_the_database_does_not_answer() {
     let store = unresponsive_store().await;
     let started = std::time::Instant::now();
-    let verdict = auth::authorize(&store, authorizer_event(&event("authorizer-valid"))).await;
+    let verdict = authorizer::authorize(&store, authorizer_event(&event("authorizer-valid"))).await;
     assert!(
         verdict.is_err(),
         "an unanswered lookup must be an error, never a verdict"

@@ -4,6 +4,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// A flow as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    pub graph_id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
 pub const MAX_STEPS: usize = 50;
 pub const MAX_STEP_ID_CHARS: usize = 64;
 pub const MAX_SLEEP_MS: u64 = 5_000;

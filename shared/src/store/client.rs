@@ -1,4 +1,5 @@
-//! Configuration from the environment, read once at init.
+//! Connecting to the table: the DynamoDB client and the table name, from the environment,
+//! read once at init.
 
 use std::time::Duration;
 
@@ -61,6 +62,6 @@ pub async fn local_dynamodb_client(endpoint: &str) -> Client {
 }
 
 /// The store for this process, from the environment.
-pub async fn store() -> crate::store::Store {
-    crate::store::Store::new(dynamodb_client().await, table_name())
+pub async fn store() -> super::Store {
+    super::Store::new(dynamodb_client().await, table_name())
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{
+use crate::domain::{
     flows::{self, Definition, Op},
     timestamp,
 };
@@ -486,6 +486,13 @@ impl Execution {
             steps: &self.steps,
         }
     }
+}
+
+/// Names a run: enough to read it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRef {
+    pub account_id: String,
+    pub execution_id: String,
 }
 
 /// The ids a new run is made of.

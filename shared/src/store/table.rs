@@ -31,7 +31,7 @@ pub const ATTRIBUTES: &[(&str, ScalarAttributeType)] = &[
     (WAKE_AT, ScalarAttributeType::N),
 ];
 
-fn key_schema(keys: &[(&str, KeyType)]) -> Result<Vec<KeySchemaElement>, crate::store::StoreError> {
+fn key_schema(keys: &[(&str, KeyType)]) -> Result<Vec<KeySchemaElement>, super::StoreError> {
     keys.iter()
         .map(|(name, key_type)| {
             Ok(KeySchemaElement::builder()
@@ -44,7 +44,7 @@ fn key_schema(keys: &[(&str, KeyType)]) -> Result<Vec<KeySchemaElement>, crate::
 
 /// Creates the table (on-demand, with its index and a new-image stream) unless it exists
 /// already. For local runs and tests; on AWS the table comes from `template.yaml`.
-pub async fn ensure_table(client: &Client, name: &str) -> Result<(), crate::store::StoreError> {
+pub async fn ensure_table(client: &Client, name: &str) -> Result<(), super::StoreError> {
     let attributes = ATTRIBUTES
         .iter()
         .map(|(name, kind)| {

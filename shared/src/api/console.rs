@@ -3,39 +3,39 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-use crate::http::{self, ApiError};
+use super::{ApiError, http};
 
 /// Path under `/console/`, content type, bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "api-keys",
         "text/html; charset=utf-8",
-        include_bytes!("../../console/api-keys.html"),
+        include_bytes!("../../../console/api-keys.html"),
     ),
     (
         "usage",
         "text/html; charset=utf-8",
-        include_bytes!("../../console/usage.html"),
+        include_bytes!("../../../console/usage.html"),
     ),
     (
         "assets/console.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../console/console.css"),
+        include_bytes!("../../../console/console.css"),
     ),
     (
         "assets/console.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../console/console.js"),
+        include_bytes!("../../../console/console.js"),
     ),
     (
         "assets/api-keys.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../console/api-keys.js"),
+        include_bytes!("../../../console/api-keys.js"),
     ),
     (
         "assets/usage.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../console/usage.js"),
+        include_bytes!("../../../console/usage.js"),
     ),
 ];
 

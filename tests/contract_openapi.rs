@@ -6,46 +6,27 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axiom_shared::{
-    api,
-    executions::{Execution, StartIds, Status, StepStatus},
-    flows::{self, Definition},
-    http::ApiError,
-    names,
-    routes::{Function, ROUTES},
+    api::{
+        self, ApiError,
+        routes::{Function, ROUTES},
+    },
+    domain::{
+        executions::{Execution, StartIds, Status, StepStatus},
+        flows::{self, Definition},
+        names,
+    },
 };
-use axiom_tests::{Caller, EVENT_EXECUTION_ID, EVENT_GRAPH_ID, EVENT_KEY_ID, event_as, unresponsive_store};
+use axiom_tests::{
+    EVENT, EventSender, event_as,
+    openapi::{assert_fits, document, reference, resolve, schema, str_of},
+    unresponsive_store,
+};
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-fn document() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::from_str(&text).expect("docs/openapi.yaml is YAML")
-}
-
-fn str_of(value: &Value) -> &str {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a string, found {value:?}"))
-}
-
-/// Follows `$ref`s (local ones only: the document is self-contained).
-fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
-    while let Some(reference) = value.get("$ref") {
-        let pointer = str_of(reference)
-            .strip_prefix("#/")
-            .unwrap_or_else(|| panic!("non-local $ref {reference:?}"));
-        value = pointer.split('/').fold(doc, |node, part| {
-            node.get(part)
-                .unwrap_or_else(|| panic!("$ref {pointer} points nowhere"))
-        });
-    }
-    value
-}
 
 /// API Gateway's `{name+}` (greedy) parameter as an OpenAPI path template writes it.
 fn openapi_path(path: &str) -> String {
@@ -467,169 +448,6 @@ fn the_ops_are_the_code_s() {
 // ---------------------------------------------------------------------------------------------
 // Real responses against the document's schemas.
 
-/// The ways a JSON value breaks a schema of the document (the JSON Schema keywords the
-/// document uses; `format` and `pattern` are not checked).
-fn violations(doc: &Value, schema: &Value, value: &Json, at: &str) -> Vec<String> {
-    let schema = resolve(doc, schema);
-    let mut found = Vec::new();
-    let Some(schema) = schema.as_mapping() else {
-        return found; // `true` or `{}`-like: anything goes
-    };
-    let get = |name: &str| schema.get(name);
-    if let Some(types) = get("type") {
-        let types: Vec<&str> = match types {
-            Value::Sequence(types) => types.iter().map(str_of).collect(),
-            one => vec![str_of(one)],
-        };
-        let fits = types.iter().any(|kind| match *kind {
-            "null" => value.is_null(),
-            "boolean" => value.is_boolean(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "number" => value.is_number(),
-            "string" => value.is_string(),
-            "array" => value.is_array(),
-            "object" => value.is_object(),
-            other => panic!("unknown type {other}"),
-        });
-        if !fits {
-            return vec![format!("{at}: {value} is not {types:?}")];
-        }
-    }
-    if let Some(constant) = get("const")
-        && serde_json::to_value(constant).unwrap() != *value
-    {
-        found.push(format!("{at}: {value} is not {constant:?}"));
-    }
-    if let Some(allowed) = get("enum") {
-        let allowed: Json = serde_json::to_value(allowed).unwrap();
-        if !allowed.as_array().unwrap().contains(value) {
-            found.push(format!("{at}: {value} is not one of {allowed}"));
-        }
-    }
-    let number = value.as_f64();
-    if let (Some(minimum), Some(number)) = (get("minimum").and_then(Value::as_f64), number)
-        && number < minimum
-    {
-        found.push(format!("{at}: {number} < {minimum}"));
-    }
-    if let (Some(maximum), Some(number)) = (get("maximum").and_then(Value::as_f64), number)
-        && number > maximum
-    {
-        found.push(format!("{at}: {number} > {maximum}"));
-    }
-    if let (Some(min), Some(text)) = (get("minLength").and_then(Value::as_u64), value.as_str())
-        && (text.chars().count() as u64) < min
-    {
-        found.push(format!("{at}: shorter than {min}"));
-    }
-    if let Some(items) = value.as_array() {
-        let count = items.len() as u64;
-        if let Some(min) = get("minItems").and_then(Value::as_u64)
-            && count < min
-        {
-            found.push(format!("{at}: fewer than {min} items"));
-        }
-        if let Some(max) = get("maxItems").and_then(Value::as_u64)
-            && count > max
-        {
-            found.push(format!("{at}: more than {max} items"));
-        }
-        if let Some(item_schema) = get("items") {
-            for (index, item) in items.iter().enumerate() {
-                found.extend(violations(doc, item_schema, item, &format!("{at}[{index}]")));
-            }
-        }
-    }
-    if let Some(object) = value.as_object() {
-        for required in get("required").and_then(Value::as_sequence).into_iter().flatten() {
-            if !object.contains_key(str_of(required)) {
-                found.push(format!("{at}: missing {required:?}"));
-            }
-        }
-        let properties = get("properties").and_then(Value::as_mapping);
-        for (name, field) in object {
-            let property = properties.and_then(|properties| properties.get(name.as_str()));
-            match (property, get("additionalProperties")) {
-                (Some(property), _) => {
-                    found.extend(violations(doc, property, field, &format!("{at}.{name}")))
-                }
-                (None, Some(Value::Bool(false))) => found.push(format!("{at}: unexpected field {name:?}")),
-                (None, Some(extra)) if extra.is_mapping() => {
-                    found.extend(violations(doc, extra, field, &format!("{at}.{name}")))
-                }
-                (None, _) => {}
-            }
-        }
-    }
-    for all in get("allOf").and_then(Value::as_sequence).into_iter().flatten() {
-        found.extend(violations(doc, all, value, at));
-    }
-    if let Some(any) = get("anyOf").and_then(Value::as_sequence)
-        && !any
-            .iter()
-            .any(|option| violations(doc, option, value, at).is_empty())
-    {
-        found.push(format!("{at}: {value} fits none of anyOf"));
-    }
-    if let Some(one) = get("oneOf").and_then(Value::as_sequence) {
-        let fitting = one
-            .iter()
-            .filter(|option| violations(doc, option, value, at).is_empty())
-            .count();
-        if fitting != 1 {
-            found.push(format!("{at}: {value} fits {fitting} of oneOf"));
-        }
-    }
-    found
-}
-
-fn assert_fits(doc: &Value, schema: &Value, value: &Json, what: &str) {
-    let found = violations(doc, schema, value, "$");
-    assert!(
-        found.is_empty(),
-        "{what} does not fit the document:\n{}\n{value:#}",
-        found.join("\n")
-    );
-}
-
-/// `{"$ref": pointer}`.
-fn reference(pointer: &str) -> Value {
-    let mut mapping = serde_yaml_ng::Mapping::new();
-    mapping.insert("$ref".into(), pointer.into());
-    Value::Mapping(mapping)
-}
-
-fn schema(name: &str) -> Value {
-    reference(&format!("#/components/schemas/{name}"))
-}
-
-#[test]
-fn the_checker_catches_what_the_document_forbids() {
-    let doc = document();
-    let execution = schema("Execution");
-    assert!(!violations(&doc, &execution, &json!({"status": "bogus"}), "$").is_empty());
-    let error = schema("Error");
-    assert!(
-        violations(
-            &doc,
-            &error,
-            &json!({"error": {"code": "conflict", "message": "m"}}),
-            "$"
-        )
-        .is_empty()
-    );
-    assert!(
-        !violations(
-            &doc,
-            &error,
-            &json!({"error": {"code": "teapot", "message": "m"}}),
-            "$"
-        )
-        .is_empty()
-    );
-    assert!(!violations(&doc, &error, &json!({"error": {"code": "conflict"}, "x": 1}), "$").is_empty());
-}
-
 fn sample_execution(status: Status) -> Execution {
     let definition = Definition::parse(&json!({"steps": [
         {"id": "a", "op": "set", "value": {"x": 1}},
@@ -637,10 +455,10 @@ fn sample_execution(status: Status) -> Execution {
     ]}))
     .unwrap();
     let ids = StartIds {
-        execution_id: axiom_shared::store::new_id(),
-        account_id: axiom_shared::store::new_id(),
-        graph_id: axiom_shared::store::new_id(),
-        key_id: axiom_shared::store::new_id(),
+        execution_id: axiom_shared::domain::ids::new_id(),
+        account_id: axiom_shared::domain::ids::new_id(),
+        graph_id: axiom_shared::domain::ids::new_id(),
+        key_id: axiom_shared::domain::ids::new_id(),
     };
     let input = json!({"user": "ada"});
     let mut execution = Execution::start(
@@ -656,7 +474,7 @@ fn sample_execution(status: Status) -> Execution {
         execution.ended_at = Some("2026-11-26T10:51:01Z".into());
         execution.duration_ms = Some(660);
         if status != Status::Succeeded {
-            execution.error = Some(axiom_shared::executions::RunError {
+            execution.error = Some(axiom_shared::domain::executions::RunError {
                 step: None,
                 message: "timed out".into(),
             });
@@ -691,10 +509,10 @@ fn executions_in_every_status_fit_the_document() {
 fn usage_summaries_fit_the_document() {
     let doc = document();
     let today = time::OffsetDateTime::now_utc().date();
-    let empty = serde_json::to_value(axiom_shared::usage::summarize(today, &[])).unwrap();
+    let empty = serde_json::to_value(axiom_shared::domain::usage::summarize(today, &[])).unwrap();
     assert_fits(&doc, &schema("UsageSummary"), &empty, "an empty summary");
-    let day = axiom_shared::store::UsageDay {
-        date: axiom_shared::usage::format_date(today),
+    let day = axiom_shared::domain::usage::UsageDay {
+        date: axiom_shared::domain::usage::format_date(today),
         total: 4,
         in_flight: 1,
         succeeded: 2,
@@ -703,7 +521,7 @@ fn usage_summaries_fit_the_document() {
         duration_sum_ms: 905,
         ..Default::default()
     };
-    let busy = serde_json::to_value(axiom_shared::usage::summarize(today, &[day])).unwrap();
+    let busy = serde_json::to_value(axiom_shared::domain::usage::summarize(today, &[day])).unwrap();
     assert_eq!(busy["success_rate"], json!(0.6667));
     assert_fits(&doc, &schema("UsageSummary"), &busy, "a summary");
 }
@@ -746,11 +564,11 @@ fn assert_documented(doc: &Value, route_key: &str, response: &lambda_http::Respo
 }
 
 /// The caller, whose answers are checked against the document.
-struct Documented(Caller);
+struct Documented(EventSender);
 
 impl std::ops::Deref for Documented {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
+    type Target = EventSender;
+    fn deref(&self) -> &EventSender {
         &self.0
     }
 }
@@ -791,8 +609,8 @@ fn with_ids(graph_id: &str, execution_id: &str) -> impl FnOnce(String) -> Json {
     let (graph_id, execution_id) = (graph_id.to_owned(), execution_id.to_owned());
     move |text| {
         as_is(
-            text.replace(EVENT_GRAPH_ID, &graph_id)
-                .replace(EVENT_EXECUTION_ID, &execution_id),
+            text.replace(EVENT.graph_id.as_str(), &graph_id)
+                .replace(EVENT.execution_id.as_str(), &execution_id),
         )
     }
 }
@@ -800,7 +618,7 @@ fn with_ids(graph_id: &str, execution_id: &str) -> impl FnOnce(String) -> Json {
 #[tokio::test]
 async fn the_handlers_answer_as_documented() {
     let doc = document();
-    let caller = Documented(Caller::new().await);
+    let caller = Documented(EventSender::new().await);
 
     // Keys.
     let (status, _) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;
@@ -975,9 +793,9 @@ async fn request_schemas_are_what_the_handlers_accept() {
     // Bodies are refused before any database call, so a database that never answers will do.
     let doc = document();
     let store = unresponsive_store().await;
-    let acme = axiom_shared::store::Account {
-        account_id: axiom_tests::EVENT_ACCOUNT_ID.into(),
-        email: axiom_tests::EVENT_EMAIL.into(),
+    let acme = axiom_shared::domain::accounts::Account {
+        account_id: axiom_tests::EVENT.account_id.as_str().into(),
+        email: axiom_tests::EVENT.email.as_str().into(),
         tenant: "acme".into(),
     };
     for (event, function, path) in [
@@ -995,8 +813,13 @@ async fn request_schemas_are_what_the_handlers_accept() {
             &operation(&doc, "POST", path)["requestBody"]["content"]["application/json"]["schema"],
         );
         assert_eq!(body_schema["additionalProperties"], false, "{path}");
-        let mut text: Json =
-            serde_json::from_str(&event_as(event, &acme, EVENT_KEY_ID, axiom_tests::EVENT_KEY)).unwrap();
+        let mut text: Json = serde_json::from_str(&event_as(
+            event,
+            &acme,
+            EVENT.key_id.as_str(),
+            axiom_tests::EVENT.key.as_str(),
+        ))
+        .unwrap();
         let body: Json = serde_json::from_str(text["body"].as_str().unwrap()).unwrap();
         let mut send = |edited: Json| {
             text["body"] = Json::String(edited.to_string());

@@ -1,4 +1,14 @@
-//! Accounts: the operator's `create-account` rules.
+//! Accounts: who owns keys, flows and runs, and the operator's `create-account` rules.
+
+use serde::{Deserialize, Serialize};
+
+/// An account, as `axiom-admin create-account` made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub account_id: String,
+    pub email: String,
+    pub tenant: String,
+}
 
 /// Why an email or tenant was refused; shown to the operator as is.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use std::collections::BTreeMap;
 
-use axiom_shared::{routes::ROUTES, table};
+use axiom_shared::{api::routes::ROUTES, store::table};
 use serde_yaml_ng::Value;
 
 fn template() -> Value {
@@ -202,14 +202,14 @@ fn the_runner_sees_only_runnable_runs_and_reports_partial_failures() {
         serde_json::from_str(str_of(&properties["FilterCriteria"]["Filters"][0]["Pattern"])).unwrap();
     assert_eq!(
         pattern["dynamodb"]["NewImage"]["runnable"]["S"][0],
-        axiom_shared::executions::RUNNABLE
+        axiom_shared::domain::executions::RUNNABLE
     );
     let timeout_ms = template["Resources"]["RunnerFunction"]["Properties"]["Timeout"]
         .as_i64()
         .unwrap()
         * 1000;
     assert!(
-        timeout_ms >= axiom_shared::lambda::RUNNER_BUDGET_MS + 20_000,
+        timeout_ms >= axiom_shared::runner::RUNNER_BUDGET_MS + 20_000,
         "room for the last step and the hand-over"
     );
     let sweep = &template["Resources"]["SweeperFunction"]["Properties"]["Events"]["Sweep"];

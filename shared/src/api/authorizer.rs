@@ -8,14 +8,17 @@ use lambda_http::http::HeaderMap;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::Caller;
 use crate::{
-    keys::{self, KeyHash},
-    store::{Credential, LAST_USED_INTERVAL, Store, StoreError},
-    timestamp,
+    domain::{
+        keys::{self, Credential, KeyHash, LAST_USED_INTERVAL},
+        timestamp,
+    },
+    store::{Store, StoreError},
 };
 
-/// The simple response of a payload 2.0 authorizer; `context` reaches handlers as
-/// `requestContext.authorizer.lambda`.
+/// The simple response of a payload 2.0 authorizer; `context` (a [`Caller`]) reaches handlers
+/// as `requestContext.authorizer.lambda`.
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Map<String, Value>>;
 
 /// Why a request was refused before any database call.
@@ -110,16 +113,7 @@ impl Decision {
         let mut response = AuthorizerResponse::default();
         if let Decision::Allow { credential, .. } = self {
             response.is_authorized = true;
-            for (name, value) in [
-                ("account_id", &credential.account_id),
-                ("tenant", &credential.tenant),
-                ("email", &credential.email),
-                ("key_id", &credential.key_id),
-            ] {
-                response
-                    .context
-                    .insert(name.to_owned(), Value::String(value.clone()));
-            }
+            response.context = Caller::from(credential).context();
         }
         response
     }

@@ -1,72 +1,13 @@
-//! The one place where results become HTTP responses, and where requests are read: the body
-//! (size, JSON, schema) and the caller (from the authorizer's context, never from the request).
+//! Reading requests (the body: size, JSON, schema; path parameters; the route matched) and
+//! writing successful responses. Errors become responses in [`super::ApiError`].
 
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::store::{Account, StoreError};
+use super::ApiError;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// An error answered to the client as `{"error": {"code", "message"}}`.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    InvalidJson(String),
-    #[error("{0}")]
-    InvalidRequest(String),
-    #[error("request body is larger than {} KiB", MAX_BODY_BYTES / 1024)]
-    PayloadTooLarge,
-    #[error("{0}")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    /// The details were logged where the fault happened; the client learns nothing more.
-    #[error("internal server error")]
-    Internal,
-}
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::InvalidJson(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidJson(_) => "invalid_json",
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::Internal => "internal_error",
-        }
-    }
-
-    pub fn into_response(self) -> Response<Body> {
-        let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
-        json(self.status(), &body)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    /// Only for faults: expected outcomes (not found, conflicts) are matched by the caller.
-    fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "store failure");
-        Self::Internal
-    }
-}
-
-/// Turns a handler's result into the response, errors included.
-pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(ApiError::into_response)
-}
 
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     let body = serde_json::to_vec(value).expect("response types always serialize");
@@ -158,47 +99,6 @@ pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.path_parameters_ref().and_then(|params| params.first(name))
 }
 
-/// Who is calling, as the authorizer decided: the only source of account and tenant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub account: Account,
-    pub key_id: String,
-}
-
-impl Caller {
-    pub fn of(req: &Request) -> Result<Self, ApiError> {
-        let fields = req
-            .request_context_ref()
-            .and_then(|context| context.authorizer())
-            .map(|authorizer| &authorizer.fields);
-        let field = |name: &str| {
-            fields
-                .and_then(|fields| fields.get(name))
-                .and_then(|value| value.as_str())
-                .map(str::to_owned)
-        };
-        match (
-            field("account_id"),
-            field("tenant"),
-            field("email"),
-            field("key_id"),
-        ) {
-            (Some(account_id), Some(tenant), Some(email), Some(key_id)) => Ok(Self {
-                account: Account {
-                    account_id,
-                    email,
-                    tenant,
-                },
-                key_id,
-            }),
-            _ => {
-                tracing::error!("request reached a handler without the authorizer's context");
-                Err(ApiError::Internal)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,21 +155,5 @@ mod tests {
         let big = format!("{{\"name\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
         assert_eq!(error_of(&big), ApiError::PayloadTooLarge);
         assert_eq!(ApiError::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    }
-
-    #[test]
-    fn error_body_has_one_shape_and_no_internals() {
-        let response = ApiError::Internal.into_response();
-        assert_eq!(response.status(), 500);
-        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
-        assert_eq!(
-            body,
-            serde_json::json!({"error": {"code": "internal_error", "message": "internal server error"}})
-        );
-    }
-
-    #[test]
-    fn caller_is_missing_without_authorizer_context() {
-        assert_eq!(Caller::of(&request("")), Err(ApiError::Internal));
     }
 }

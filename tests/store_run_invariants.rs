@@ -8,11 +8,15 @@ use std::{
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use axiom_shared::{
-    executions::{ACTIVE_LIMIT_MS, Execution, LEASE_MS, PAUSE_LIMIT_MS, StartIds, Status},
-    flows::Definition,
+    domain::{
+        accounts::Account,
+        executions::{ACTIVE_LIMIT_MS, Execution, LEASE_MS, PAUSE_LIMIT_MS, RunRef, StartIds, Status},
+        flows::Definition,
+        ids::new_id,
+        timestamp,
+    },
     runner,
-    store::{Account, RunRef, Store, new_id},
-    timestamp,
+    store::Store,
 };
 use axiom_tests::{Server, account, answer, store};
 use futures::future::join_all;
@@ -244,7 +248,7 @@ async fn a_runner_ends_an_overdue_run_instead_of_running_it() {
     assert_eq!(ended.status, Status::Failed);
     assert_eq!(
         ended.steps[0].status,
-        axiom_shared::executions::StepStatus::Pending
+        axiom_shared::domain::executions::StepStatus::Pending
     );
 }
 

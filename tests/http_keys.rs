@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use axiom_shared::{auth, keys::KeyHash, timestamp};
+use axiom_shared::{
+    api::authorizer,
+    domain::{keys::KeyHash, timestamp},
+};
 use axiom_tests::{Server, account, answer, status_json, unresponsive_store};
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -144,7 +147,7 @@ async fn a_created_key_is_returned_once_masked_afterwards_and_works_at_once() {
     }
     assert_eq!(created["name"], "laptop");
     let key = created["key"].as_str().unwrap();
-    assert!(axiom_shared::keys::is_well_formed(key));
+    assert!(axiom_shared::domain::keys::is_well_formed(key));
     assert_eq!(created["masked"], format!("{}…{}", &key[..8], &key[60..]));
     let created_at = created["created_at"].as_str().unwrap();
     assert_eq!(created_at.len(), 20);
@@ -396,17 +399,18 @@ async fn no_request_started_after_a_revoke_returned_succeeds() {
 async fn a_concurrent_burst_writes_last_used_at_once() {
     let server = Server::new().await;
     let (acme, raw) = account(&server.store, "acme").await;
-    let event: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
-        serde_json::from_str(&axiom_tests::event("authorizer-valid").replace(axiom_tests::EVENT_KEY, &raw))
-            .unwrap();
+    let event: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_str(
+        &axiom_tests::event("authorizer-valid").replace(axiom_tests::EVENT.key.as_str(), &raw),
+    )
+    .unwrap();
     let now = timestamp::now();
-    let decisions = join_all((0..25).map(|_| auth::decide(&server.store, &event, now))).await;
+    let decisions = join_all((0..25).map(|_| authorizer::decide(&server.store, &event, now))).await;
     let writes = decisions
         .iter()
         .filter(|decision| {
             matches!(
                 decision,
-                Ok(auth::Decision::Allow {
+                Ok(authorizer::Decision::Allow {
                     recorded_use: true,
                     ..
                 })
@@ -417,7 +421,7 @@ async fn a_concurrent_burst_writes_last_used_at_once() {
     assert!(
         decisions
             .iter()
-            .all(|d| matches!(d, Ok(auth::Decision::Allow { .. })))
+            .all(|d| matches!(d, Ok(authorizer::Decision::Allow { .. })))
     );
 
     // And over HTTP: a burst leaves last_used_at set, once.

@@ -1,11 +1,67 @@
 //! The Usage summary (PRODUCT.md §7) from per-day counters: pure arithmetic, no I/O.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Duration, format_description::FormatItem, macros::format_description};
 
-use crate::store::UsageDay;
+use crate::domain::executions::{Execution, Status};
 
 pub const WINDOW_DAYS: i64 = 30;
+
+/// One day's counters. Days without runs have no counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDay {
+    pub date: String,
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub in_flight: u64,
+    #[serde(default)]
+    pub succeeded: u64,
+    /// Ended `failed`, `cancelled` or `compensation_failed`.
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub by_failed: u64,
+    #[serde(default)]
+    pub by_cancelled: u64,
+    #[serde(default)]
+    pub by_compensation_failed: u64,
+    /// Sum of `duration_ms` over the runs that ended.
+    #[serde(default)]
+    pub duration_sum_ms: u64,
+}
+
+/// A counter of [`UsageDay`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    Total,
+    InFlight,
+    Succeeded,
+    Failed,
+    ByFailed,
+    ByCancelled,
+    ByCompensationFailed,
+    DurationSumMs,
+}
+
+/// How a run's day counters change when the run is recorded with its current status: a run
+/// in flight has just started; a terminal one has just ended. The store applies these in the
+/// same transaction as the record, so the counters never drift from the records.
+pub fn counter_changes(execution: &Execution) -> Vec<(Counter, i64)> {
+    let outcome = match execution.status {
+        Status::Succeeded => [(Counter::Succeeded, 1)].to_vec(),
+        Status::Failed => [(Counter::Failed, 1), (Counter::ByFailed, 1)].to_vec(),
+        Status::Cancelled => [(Counter::Failed, 1), (Counter::ByCancelled, 1)].to_vec(),
+        Status::CompensationFailed => [(Counter::Failed, 1), (Counter::ByCompensationFailed, 1)].to_vec(),
+        Status::Queued | Status::Running | Status::Paused | Status::Compensating => {
+            return vec![(Counter::Total, 1), (Counter::InFlight, 1)];
+        }
+    };
+    let mut changes = vec![(Counter::InFlight, -1)];
+    changes.extend(outcome);
+    changes.push((Counter::DurationSumMs, execution.duration_ms.unwrap_or(0)));
+    changes
+}
 
 const DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
@@ -127,6 +183,34 @@ mod tests {
             duration_sum_ms,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_run_counts_when_it_starts_and_when_it_ends() {
+        use crate::domain::{executions::StartIds, flows::Definition};
+        use serde_json::json;
+        let definition = Definition::parse(&json!({"steps": [{"id": "a", "op": "pause"}]})).unwrap();
+        let ids = StartIds {
+            execution_id: "e".into(),
+            account_id: "a".into(),
+            graph_id: "g".into(),
+            key_id: "k".into(),
+        };
+        let mut run = Execution::start(ids, &definition, "{}".into(), json!({}), None, 1_000);
+        assert_eq!(
+            counter_changes(&run),
+            [(Counter::Total, 1), (Counter::InFlight, 1)]
+        );
+        run.cancel(3_500).unwrap();
+        assert_eq!(
+            counter_changes(&run),
+            [
+                (Counter::InFlight, -1),
+                (Counter::Failed, 1),
+                (Counter::ByCancelled, 1),
+                (Counter::DurationSumMs, 2_500)
+            ]
+        );
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! API keys: minting, hashing, masking and naming rules. Pure functions, no I/O.
+//! API keys: minting, hashing and masking, what a key resolves to and how it is listed.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use time::Duration;
+
+/// How often at most `last_used_at` is written for one key.
+pub const LAST_USED_INTERVAL: Duration = Duration::minutes(1);
 
 /// Length of a raw key: 32 random bytes as lowercase hex.
 pub const RAW_KEY_LEN: usize = 64;
@@ -66,6 +71,36 @@ pub fn is_well_formed(candidate: &str) -> bool {
         && candidate
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What the authorizer learns from a key: who is calling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub account_id: String,
+    pub tenant: String,
+    pub email: String,
+    pub key_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// A key as listed: never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySummary {
+    #[serde(rename = "id")]
+    pub key_id: String,
+    pub name: String,
+    /// `None` for keys stored before masking metadata existed.
+    pub masked: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A key just minted, with the raw key that is shown this once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub summary: KeySummary,
+    pub raw: RawKey,
 }
 
 #[cfg(test)]

@@ -4,14 +4,16 @@
 
 use aws_lambda_events::dynamodb::Event as StreamEvent;
 use axiom_shared::{
-    api,
-    executions::{Execution, StartIds, Status},
-    flows::Definition,
-    keys::KeyHash,
-    routes::Function,
-    runner, timestamp,
+    api::{self, routes::Function},
+    domain::{
+        executions::{Execution, StartIds, Status},
+        flows::Definition,
+        keys::KeyHash,
+        timestamp,
+    },
+    runner,
 };
-use axiom_tests::{Caller, EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID, EVENT_GRAPH_ID, account, event, event_as};
+use axiom_tests::{EVENT, EventSender, account, event, event_as};
 use serde_json::{Value, json};
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
@@ -19,18 +21,18 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 }
 
 /// The caller, with the runs' own placeholders replaced too.
-struct Fixture(Caller);
+struct Fixture(EventSender);
 
 impl std::ops::Deref for Fixture {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
+    type Target = EventSender;
+    fn deref(&self) -> &EventSender {
         &self.0
     }
 }
 
 impl Fixture {
     async fn new() -> Self {
-        Self(Caller::new().await)
+        Self(EventSender::new().await)
     }
 
     /// `events/<name>.json` as this account, naming `graph_id` and `execution_id` where the
@@ -38,8 +40,8 @@ impl Fixture {
     fn event(&self, name: &str, graph_id: &str, execution_id: &str) -> String {
         self.0
             .event(name)
-            .replace(EVENT_GRAPH_ID, graph_id)
-            .replace(EVENT_EXECUTION_ID, execution_id)
+            .replace(EVENT.graph_id.as_str(), graph_id)
+            .replace(EVENT.execution_id.as_str(), execution_id)
     }
 
     async fn send(&self, function: Function, event: &str) -> (u16, Value) {
@@ -66,7 +68,7 @@ impl Fixture {
 
     /// Invokes `graph_id` through the invoke event (input `{"user": "ada"}`, `wait: true`).
     async fn invoke(&self, graph_id: &str) -> (u16, Value) {
-        self.call(Function::Invoke, "invoke", graph_id, EVENT_EXECUTION_ID)
+        self.call(Function::Invoke, "invoke", graph_id, EVENT.execution_id.as_str())
             .await
     }
 
@@ -166,7 +168,12 @@ async fn executions_get_event_reads_the_run_in_its_account_only() {
 
     // The placeholder run does not exist.
     let (status, error) = fixture
-        .call(Function::Executions, "executions-get", "-", EVENT_EXECUTION_ID)
+        .call(
+            Function::Executions,
+            "executions-get",
+            "-",
+            EVENT.execution_id.as_str(),
+        )
         .await;
     assert_eq!((status, &error["error"]["code"]), (404, &json!("not_found")));
 
@@ -180,7 +187,7 @@ async fn executions_get_event_reads_the_run_in_its_account_only() {
         .unwrap()
         .key_id;
     let event = event_as("executions-get", &other_account, &other_key, &other_raw)
-        .replace(EVENT_EXECUTION_ID, execution_id);
+        .replace(EVENT.execution_id.as_str(), execution_id);
     let (status, error) = fixture.send(Function::Executions, &event).await;
     assert_eq!((status, &error["error"]["code"]), (404, &json!("not_found")));
 }
@@ -319,14 +326,14 @@ async fn usage_event_counts_the_run_in_thirty_days() {
 /// `events/runner-stream.json`, its keys (and image) naming `execution_id` of `account`.
 fn stream_event(account_id: &str, execution_id: &str) -> StreamEvent {
     let text = event("runner-stream")
-        .replace(EVENT_ACCOUNT_ID, account_id)
-        .replace(EVENT_EXECUTION_ID, execution_id);
+        .replace(EVENT.account_id.as_str(), account_id)
+        .replace(EVENT.execution_id.as_str(), execution_id);
     serde_json::from_str(&text).expect("a DynamoDB Streams event")
 }
 
 #[test]
 fn runner_stream_event_is_a_stream_record_of_a_runnable_run() {
-    let parsed = stream_event(EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID);
+    let parsed = stream_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
     assert_eq!(parsed.records.len(), 1);
     let record = &parsed.records[0];
     assert_eq!(record.event_name, "MODIFY");
@@ -335,10 +342,10 @@ fn runner_stream_event_is_a_stream_record_of_a_runnable_run() {
     // What the runner's stream filter in template.yaml selects on.
     let image: Value = serde_json::from_str(&event("runner-stream")).unwrap();
     let image = &image["Records"][0]["dynamodb"]["NewImage"];
-    assert_eq!(image["runnable"]["S"], axiom_shared::executions::RUNNABLE);
+    assert_eq!(image["runnable"]["S"], axiom_shared::domain::executions::RUNNABLE);
     assert_eq!(image["status"]["S"], "queued");
-    assert_eq!(image["pk"]["S"], format!("ACCOUNT#{EVENT_ACCOUNT_ID}").as_str());
-    assert_eq!(image["sk"]["S"], format!("EXEC#{EVENT_EXECUTION_ID}").as_str());
+    assert_eq!(image["pk"]["S"], format!("ACCOUNT#{}", EVENT.account_id).as_str());
+    assert_eq!(image["sk"]["S"], format!("EXEC#{}", EVENT.execution_id).as_str());
 }
 
 #[tokio::test]
@@ -355,7 +362,7 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
     let input = json!({"user": "ada"});
     let execution = Execution::start(
         StartIds {
-            execution_id: axiom_shared::store::new_id(),
+            execution_id: axiom_shared::domain::ids::new_id(),
             account_id: fixture.account.account_id.clone(),
             graph_id,
             key_id: fixture.key_id.clone(),
@@ -399,11 +406,11 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
 async fn runner_stream_records_of_unknown_runs_are_harmless() {
     let fixture = Fixture::new().await;
     // The sample as it is: its placeholder account and run exist nowhere.
-    let sample = stream_event(EVENT_ACCOUNT_ID, EVENT_EXECUTION_ID);
+    let sample = stream_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
     let response = runner::on_stream(&fixture.store, &sample.records, timestamp::now_ms() + 60_000).await;
     assert!(response.batch_item_failures.is_empty());
     // An unknown run of a real account.
-    let unknown = stream_event(&fixture.account.account_id, &axiom_shared::store::new_id());
+    let unknown = stream_event(&fixture.account.account_id, &axiom_shared::domain::ids::new_id());
     let response = runner::on_stream(&fixture.store, &unknown.records, timestamp::now_ms() + 60_000).await;
     assert!(response.batch_item_failures.is_empty());
 }
@@ -424,7 +431,7 @@ async fn sweeper_schedule_event_triggers_a_sweep() {
     let started_ms = timestamp::now_ms() - 6 * 60 * 1000;
     let execution = Execution::start(
         StartIds {
-            execution_id: axiom_shared::store::new_id(),
+            execution_id: axiom_shared::domain::ids::new_id(),
             account_id: fixture.account.account_id.clone(),
             graph_id,
             key_id: fixture.key_id.clone(),

@@ -1,8 +1,8 @@
 //! The DynamoDB store against DynamoDB Local.
 
 use axiom_shared::{
-    keys::KeyHash,
-    store::{LAST_USED_INTERVAL, StoreError},
+    domain::keys::{KeyHash, LAST_USED_INTERVAL},
+    store::StoreError,
 };
 use axiom_tests::{account, store};
 use futures::future::join_all;

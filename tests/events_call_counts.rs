@@ -13,8 +13,11 @@ use aws_sdk_dynamodb::{
         transact_write_items::TransactWriteItemsInput, update_item::UpdateItemInput,
     },
 };
-use axiom_shared::{api, auth, routes::Function, store::Store};
-use axiom_tests::{Caller, EVENT_GRAPH_ID, account, event, store};
+use axiom_shared::{
+    api::{self, authorizer, routes::Function},
+    store::Store,
+};
+use axiom_tests::{EVENT, EventSender, account, event, store};
 
 #[derive(Clone, Debug, Default)]
 struct Calls(Arc<Mutex<Vec<String>>>);
@@ -76,21 +79,38 @@ async fn the_authorizer_reads_one_item_and_writes_last_use_at_most_once_a_minute
     let plain = store().await;
     let (acme, raw) = account(&plain, "acme").await;
     let (store, calls) = counted(&plain);
-    let valid =
-        || serde_json::from_str(&event("authorizer-valid").replace(axiom_tests::EVENT_KEY, &raw)).unwrap();
+    let valid = || {
+        serde_json::from_str(&event("authorizer-valid").replace(axiom_tests::EVENT.key.as_str(), &raw))
+            .unwrap()
+    };
 
-    assert!(auth::authorize(&store, valid()).await.unwrap().is_authorized);
+    assert!(
+        authorizer::authorize(&store, valid())
+            .await
+            .unwrap()
+            .is_authorized
+    );
     assert_eq!(
         calls.take(),
         ["GetItem", "UpdateItem", "UpdateItem"],
         "first use: lookup, claim, shown time"
     );
     for _ in 0..3 {
-        assert!(auth::authorize(&store, valid()).await.unwrap().is_authorized);
+        assert!(
+            authorizer::authorize(&store, valid())
+                .await
+                .unwrap()
+                .is_authorized
+        );
         assert_eq!(calls.take(), ["GetItem"], "within the minute: the lookup only");
     }
     let malformed = serde_json::from_str(&event("authorizer-malformed")).unwrap();
-    assert!(!auth::authorize(&store, malformed).await.unwrap().is_authorized);
+    assert!(
+        !authorizer::authorize(&store, malformed)
+            .await
+            .unwrap()
+            .is_authorized
+    );
     assert_eq!(
         calls.take(),
         Vec::<String>::new(),
@@ -99,14 +119,16 @@ async fn the_authorizer_reads_one_item_and_writes_last_use_at_most_once_a_minute
     let _ = acme;
 }
 
-fn pause_flow() -> axiom_shared::flows::Definition {
-    axiom_shared::flows::Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}))
-        .unwrap()
+fn pause_flow() -> axiom_shared::domain::flows::Definition {
+    axiom_shared::domain::flows::Definition::parse(
+        &serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn key_routes_make_one_call_each_and_whoami_none() {
-    let caller = Caller::new().await;
+    let caller = EventSender::new().await;
     let (store, calls) = counted(&caller.store);
     let as_caller = |name: &str| request(&caller.event(name));
 
@@ -142,7 +164,7 @@ async fn key_routes_make_one_call_each_and_whoami_none() {
 
 #[tokio::test]
 async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
-    let caller = Caller::new().await;
+    let caller = EventSender::new().await;
     let flow = caller
         .store
         .create_flow(&caller.account.account_id, "f".into(), &pause_flow())
@@ -151,7 +173,7 @@ async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
     let (store, calls) = counted(&caller.store);
     let invoke = caller
         .event("invoke-queued")
-        .replace(EVENT_GRAPH_ID, &flow.graph_id);
+        .replace(EVENT.graph_id.as_str(), &flow.graph_id);
     let response = api::handle(Function::Invoke, &store, request(&invoke)).await;
     assert_eq!(response.status(), 202);
     assert_eq!(calls.take(), ["GetItem", "TransactWriteItems"]);
@@ -159,7 +181,7 @@ async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
 
 #[tokio::test]
 async fn usage_is_one_query_of_day_counters_however_many_runs() {
-    let caller = Caller::new().await;
+    let caller = EventSender::new().await;
     let (acme, key_id, plain) = (&caller.account, &caller.key_id, &caller.store);
     let (store, calls) = counted(plain);
     let usage = || request(&caller.event("usage"));
@@ -171,19 +193,19 @@ async fn usage_is_one_query_of_day_counters_however_many_runs() {
         .await
         .unwrap();
     for _ in 0..40 {
-        let ids = axiom_shared::executions::StartIds {
-            execution_id: axiom_shared::store::new_id(),
+        let ids = axiom_shared::domain::executions::StartIds {
+            execution_id: axiom_shared::domain::ids::new_id(),
             account_id: acme.account_id.clone(),
             graph_id: flow.graph_id.clone(),
             key_id: key_id.clone(),
         };
-        let run = axiom_shared::executions::Execution::start(
+        let run = axiom_shared::domain::executions::Execution::start(
             ids,
             &definition,
             "{}".into(),
             serde_json::json!({}),
             None,
-            axiom_shared::timestamp::now_ms(),
+            axiom_shared::domain::timestamp::now_ms(),
         );
         plain.start_execution(&run).await.unwrap();
     }

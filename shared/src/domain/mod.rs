@@ -1,0 +1,12 @@
+//! The domain: what keys, accounts, flows, executions and usage are, and the rules they obey.
+//! Pure: no database, no HTTP; times come in as arguments (only [`timestamp::now`] reads the
+//! clock, for callers that need the current time).
+
+pub mod accounts;
+pub mod executions;
+pub mod flows;
+pub mod ids;
+pub mod keys;
+pub mod names;
+pub mod timestamp;
+pub mod usage;

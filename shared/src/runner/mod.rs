@@ -1,0 +1,114 @@
+//! Carries runs on, and holds the run rules that are not pure transitions: how long each
+//! carrier may work (the budgets below), how often a change is retried after losing a race.
+//!
+//! - [`requests`]: what the API asks of runs: start (and carry on inline when waiting), cancel,
+//!   resume;
+//! - [`trigger`]: the runner function, fed the runs made runnable (by the table's stream);
+//! - [`sweep`]: the scheduled sweep that ends overdue runs and re-drives abandoned ones.
+//!
+//! Every step's result is one conditional write, so a step's effect is recorded at most once
+//! whatever runs at the same time; the loser of a race stops. (The time limits and the lease
+//! length are the execution domain's: [`crate::domain::executions`].)
+
+mod requests;
+mod sweep;
+mod trigger;
+
+pub use requests::{RunChangeError, cancel, resume, start};
+pub use sweep::{Sweep, sweep};
+pub use trigger::on_stream;
+
+use std::time::Duration;
+
+use crate::{
+    domain::{
+        executions::{Execution, RunRef},
+        flows::{Definition, Op},
+        ids::new_id,
+        timestamp,
+    },
+    store::{Store, StoreError},
+};
+
+/// How long an invoke with `wait` (or a resume) carries the run on before answering: within
+/// the API's 25 seconds, with room for the answer.
+pub const INLINE_BUDGET_MS: i64 = 24_000;
+
+/// How long one runner invocation carries runs on before handing the rest over. The runner's
+/// Lambda timeout in `template.yaml` (90 s) leaves room for the last step and the hand-over.
+/// (Its own clock, not the invocation's deadline, which local emulators do not all send as an
+/// epoch time.)
+pub const RUNNER_BUDGET_MS: i64 = 60_000;
+
+/// How many times a cancel or resume reads again after losing a race with the runner.
+const WRITE_ATTEMPTS: usize = 20;
+
+/// A fresh runner identity for a lease.
+fn runner_id(kind: &str) -> String {
+    format!("{kind}-{}", new_id())
+}
+
+/// Runs the claimed `execution` until it pauses or ends, or until `until_ms`, when it is handed
+/// to another runner. Returns the run as last known (read again when another write won).
+pub async fn carry_on(
+    store: &Store,
+    definition: &Definition,
+    mut execution: Execution,
+    until_ms: i64,
+) -> Result<Execution, StoreError> {
+    loop {
+        let now = timestamp::now_ms();
+        let previous = execution.status;
+        if execution.is_overdue(now) {
+            execution.time_out(definition, now);
+        } else if let Some(work) = execution.next_work(definition) {
+            let sleep_ms = match Execution::op(work, definition) {
+                Op::Sleep { ms } => *ms as i64,
+                _ => 0,
+            };
+            if now + sleep_ms > until_ms {
+                execution.make_runnable(now);
+            } else {
+                if sleep_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(sleep_ms as u64)).await;
+                }
+                execution.complete(definition, work, now, timestamp::now_ms());
+            }
+        } else {
+            return Ok(execution);
+        }
+        if !store.save_execution(&mut execution, previous).await? {
+            let current = store
+                .get_execution(&execution.account_id, &execution.execution_id)
+                .await?;
+            return Ok(current.unwrap_or(execution));
+        }
+        if execution.runnable.is_some() || execution.next_work(definition).is_none() {
+            return Ok(execution);
+        }
+    }
+}
+
+/// Takes a runnable run, if nobody holds it, and carries it on until `until_ms`.
+pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), StoreError> {
+    let now = timestamp::now_ms();
+    let Some(mut execution) = store.get_execution(&run.account_id, &run.execution_id).await? else {
+        return Ok(());
+    };
+    if !execution.claimable(now) {
+        return Ok(());
+    }
+    let Some(definition) = store
+        .flow_definition(&execution.account_id, &execution.graph_id)
+        .await?
+    else {
+        tracing::error!(execution_id = run.execution_id, "the run's flow is missing");
+        return Ok(());
+    };
+    let previous = execution.status;
+    execution.take_lease(&runner_id("runner"), now);
+    if store.save_execution(&mut execution, previous).await? {
+        carry_on(store, &definition, execution, until_ms).await?;
+    }
+    Ok(())
+}
