@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod credentials;
 mod error;
+mod escape;
 mod render;
 mod schema;
 mod terminal;
@@ -19,7 +20,8 @@ fn main() -> ExitCode {
     match commands::run(args) {
         Ok(exit) => exit.into(),
         Err(error) => {
-            eprintln!("axiom: {error}");
+            // Error messages carry the API's messages and parts of its answers: escaped too.
+            eprintln!("axiom: {}", escape::escape(&error.to_string()));
             error.exit().into()
         }
     }

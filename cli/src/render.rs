@@ -1,9 +1,16 @@
 //! Text output for people: tables, an execution, the usage summary and its per-day chart.
 //! Pure functions from the API's data to strings, so they are tested without a terminal.
+//! Every string from the API goes through [`escape`] here, before it is laid out: no control
+//! character from the API is printed, and widths are those of the text that is printed.
+
+use std::path::Path;
 
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
 
-use crate::schema::{CreatedKey, Execution, Flow, KeySummary, Usage, UsageDay};
+use crate::{
+    escape::escape,
+    schema::{CreatedKey, Execution, Flow, KeySummary, Usage, UsageDay, Whoami},
+};
 
 /// Shown for a value the API has not got (`null`), as the Console does.
 const NONE: &str = "—";
@@ -15,19 +22,20 @@ const SUCCEEDED_CELL: char = '█';
 const FAILED_CELL: char = '▒';
 const IN_FLIGHT_CELL: char = '░';
 
-/// The date of an RFC 3339 time (`2026-11-26T10:49:18Z` → `2026-11-26`).
-fn date(time: &str) -> &str {
-    time.get(..10).unwrap_or(time)
+/// The date of an RFC 3339 time (`2026-11-26T10:49:18Z` → `2026-11-26`), escaped.
+fn date(time: &str) -> String {
+    escape(time.get(..10).unwrap_or(time)).into_owned()
 }
 
-/// An RFC 3339 UTC time as `2026-11-26 10:49:18 UTC`.
+/// An RFC 3339 UTC time as `2026-11-26 10:49:18 UTC`, escaped.
 fn time(time: &str) -> String {
-    match time.strip_suffix('Z') {
+    let shown = match time.strip_suffix('Z') {
         Some(utc) if utc.len() >= 19 && utc.as_bytes()[10] == b'T' => {
             format!("{} {} UTC", &utc[..10], &utc[11..])
         }
         _ => time.to_owned(),
-    }
+    };
+    escape(&shown).into_owned()
 }
 
 /// `843 ms`, `1.24 s`, `3 min 5 s`.
@@ -74,11 +82,11 @@ pub fn keys(keys: &[KeySummary]) -> String {
     let mut table = table(&["ID", "Name", "Key", "Created", "Last used"], 1);
     for key in keys {
         table.add_row(vec![
-            key.id.as_str(),
-            key.name.as_str(),
-            key.masked.as_deref().unwrap_or(NONE),
+            escape(&key.id).into_owned(),
+            escape(&key.name).into_owned(),
+            escape(key.masked.as_deref().unwrap_or(NONE)).into_owned(),
             date(&key.created_at),
-            key.last_used_at.as_deref().map_or("Never", date),
+            key.last_used_at.as_deref().map_or("Never".to_owned(), date),
         ]);
     }
     table.trim_fmt()
@@ -86,10 +94,12 @@ pub fn keys(keys: &[KeySummary]) -> String {
 
 pub fn created_key(key: &CreatedKey) -> String {
     format!(
-        "Created API key {:?} (id {}).\n\n    {}\n\n\
+        "Created API key \"{}\" (id {}).\n\n    {}\n\n\
          Save it now, somewhere safe: it will not be shown again. Only its hash is stored,\n\
          so it cannot be recovered; if you lose it, revoke it and create another.",
-        key.name, key.id, key.key
+        escape(&key.name),
+        escape(&key.id),
+        escape(&key.key)
     )
 }
 
@@ -100,8 +110,8 @@ pub fn flows(flows: &[Flow]) -> String {
     let mut table = table(&["Graph ID", "Name", "Created"], 1);
     for flow in flows {
         table.add_row(vec![
-            flow.graph_id.as_str(),
-            flow.name.as_str(),
+            escape(&flow.graph_id).into_owned(),
+            escape(&flow.name).into_owned(),
             date(&flow.created_at),
         ]);
     }
@@ -109,17 +119,34 @@ pub fn flows(flows: &[Flow]) -> String {
 }
 
 pub fn created_flow(flow: &Flow) -> String {
+    let graph_id = escape(&flow.graph_id);
     format!(
-        "Saved flow {:?}.\nGraph ID: {}\n\nRun it with: axiom invoke {} --wait",
-        flow.name, flow.graph_id, flow.graph_id
+        "Saved flow \"{}\".\nGraph ID: {graph_id}\n\nRun it with: axiom invoke {graph_id} --wait",
+        escape(&flow.name)
+    )
+}
+
+/// `axiom whoami`.
+pub fn whoami(who: &Whoami) -> String {
+    format!("Email: {}\nTenant: {}", escape(&who.email), escape(&who.tenant))
+}
+
+/// `axiom login`, once the key is stored at `path`.
+pub fn logged_in(endpoint: &str, who: &Whoami, path: &Path) -> String {
+    format!(
+        "Logged in to {} as {} (tenant {}).\nThe key is stored in {}.",
+        escape(endpoint),
+        escape(&who.email),
+        escape(&who.tenant),
+        escape(&path.display().to_string())
     )
 }
 
 pub fn execution(execution: &Execution) -> String {
     let mut lines = vec![
-        format!("Execution  {}", execution.execution_id),
-        format!("Flow       {}", execution.graph_id),
-        format!("Status     {}", execution.status),
+        format!("Execution  {}", escape(&execution.execution_id)),
+        format!("Flow       {}", escape(&execution.graph_id)),
+        format!("Status     {}", escape(&execution.status)),
         format!(
             "Started    {}",
             execution.started_at.as_deref().map_or(NONE.to_owned(), time)
@@ -134,30 +161,60 @@ pub fn execution(execution: &Execution) -> String {
         ),
     ];
     if let Some(error) = &execution.error {
+        let message = escape(&error.message);
         lines.push(match &error.step {
-            Some(step) => format!("Error      step {step:?}: {}", error.message),
-            None => format!("Error      {}", error.message),
+            Some(step) => format!("Error      step \"{}\": {message}", escape(step)),
+            None => format!("Error      {message}"),
         });
     }
     if !execution.steps.is_empty() {
-        let width = execution
+        let steps: Vec<_> = execution
             .steps
             .iter()
-            .map(|step| step.id.len())
-            .max()
-            .unwrap_or(0);
+            .map(|step| (escape(&step.id), escape(&step.status)))
+            .collect();
+        // `format!` pads to a number of characters: the widest id as printed, escapes included.
+        let width = steps.iter().map(|(id, _)| id.chars().count()).max().unwrap_or(0);
         lines.push(String::new());
         lines.push("Steps".to_owned());
-        for step in &execution.steps {
-            lines.push(format!("  {:width$}  {}", step.id, step.status));
+        for (id, status) in &steps {
+            lines.push(format!("  {id:width$}  {status}"));
         }
     }
     if let Some(output) = &execution.output {
         lines.push(String::new());
         lines.push("Output".to_owned());
-        lines.push(serde_json::to_string_pretty(output).expect("JSON values serialize"));
+        // JSON escapes U+0000 to U+001F in strings, but not DEL, the C1 controls or the
+        // invisible characters; the line breaks of the pretty layout are its own.
+        let pretty = serde_json::to_string_pretty(output).expect("JSON values serialize");
+        lines.extend(pretty.lines().map(|line| escape(line).into_owned()));
     }
     lines.join("\n")
+}
+
+/// What the person can do next with a paused or active run, if anything.
+pub fn next_step(execution: &Execution) -> Option<String> {
+    let id = escape(&execution.execution_id);
+    if execution.status == "paused" {
+        Some(format!(
+            "The run is paused: go on with `axiom executions resume {id}`."
+        ))
+    } else if execution.is_active() {
+        Some(format!(
+            "The run goes on: follow it with `axiom executions get {id}`."
+        ))
+    } else {
+        None
+    }
+}
+
+/// The spinner's message while `axiom invoke --wait` follows a run.
+pub fn waiting(execution: &Execution) -> String {
+    format!(
+        "Execution {} is {}…",
+        escape(&execution.execution_id),
+        escape(&execution.status)
+    )
 }
 
 pub fn usage(usage: &Usage) -> String {
@@ -174,7 +231,8 @@ pub fn usage(usage: &Usage) -> String {
         String::new(),
         format!(
             "Executions per day, {} to {} (UTC)",
-            usage.window.start, usage.window.end
+            escape(&usage.window.start),
+            escape(&usage.window.end)
         ),
     ];
     let busiest = usage.daily.iter().map(|day| day.total).max().unwrap_or(0);
@@ -193,7 +251,7 @@ pub fn usage(usage: &Usage) -> String {
     for day in &usage.daily {
         lines.push(format!(
             "{:5}  {} {:>5} {:>9} {:>6} {:>9}",
-            day.date.get(5..).unwrap_or(&day.date),
+            escape(day.date.get(5..).unwrap_or(&day.date)),
             bar(day, busiest),
             day.total,
             day.succeeded,
@@ -260,6 +318,139 @@ mod tests {
         assert!(lines[2].contains(NONE) && lines[2].contains("Never"), "{text}");
         assert!(lines[2].contains("0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f"));
         assert_eq!(keys(&[]), "No API keys.");
+    }
+
+    /// The column at which `needle` starts in `line`, in characters (all ASCII before it).
+    fn column(line: &str, needle: &str) -> usize {
+        let at = line
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in {line:?}"));
+        line[..at].chars().count()
+    }
+
+    #[test]
+    fn key_tables_escape_names_and_measure_the_escaped_text() {
+        let hostile = [
+            "red\u{1b}[31m",
+            "gpj\u{202e}exe.txt",
+            "two\nlines",
+            "bell\u{7}",
+            "csi\u{9b}2J",
+        ];
+        let mut list: Vec<KeySummary> = hostile
+            .iter()
+            .map(|name| KeySummary {
+                name: (*name).into(),
+                ..key(Some("a1b2c3d4…9f0e"), None)
+            })
+            .collect();
+        list.push(KeySummary {
+            name: "dev \u{1f469}\u{200d}\u{1f4bb}".into(),
+            ..key(None, None)
+        });
+        let text = keys(&list);
+        assert!(
+            !text.chars().any(|c| c != '\n' && crate::escape::is_escaped(c)),
+            "{text:?}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + list.len(), "one line per key: {text}");
+        for (line, name) in lines[1..].iter().zip([
+            "red\\u001b[31m",
+            "gpj\\u202eexe.txt",
+            "two\\nlines",
+            "bell\\u0007",
+            "csi\\u009b2J",
+        ]) {
+            assert!(line.contains(name), "{name} in {line:?}");
+            // The columns after the name line up: the width is that of the escaped names.
+            assert_eq!(column(line, "a1b2c3d4…9f0e"), column(lines[0], "Key"), "{text}");
+            assert_eq!(column(line, "2026-11-20"), column(lines[0], "Created"), "{text}");
+        }
+        assert!(
+            lines[6].contains("dev \u{1f469}\u{200d}\u{1f4bb}"),
+            "ZWJ kept: {text}"
+        );
+    }
+
+    #[test]
+    fn flows_and_cards_escape_what_the_api_sent() {
+        let flow = Flow {
+            graph_id: "g\u{1b}]0;title\u{7}".into(),
+            name: "\u{202e}evil\n".into(),
+            created_at: "2026-11-26\u{1b}[2J".into(),
+        };
+        let table = flows(std::slice::from_ref(&flow));
+        assert_eq!(table.lines().count(), 2, "{table}");
+        assert!(table.contains("g\\u001b]0;title\\u0007"), "{table}");
+        assert!(table.contains("\\u202eevil\\n"), "{table}");
+        let saved = created_flow(&flow);
+        assert!(saved.starts_with("Saved flow \"\\u202eevil\\n\".\n"), "{saved}");
+        let who = Whoami {
+            email: "a@b.c\u{feff}".into(),
+            tenant: "acme\r".into(),
+        };
+        assert_eq!(whoami(&who), "Email: a@b.c\\ufeff\nTenant: acme\\r");
+        for text in [table, saved, whoami(&who)] {
+            assert!(
+                !text.chars().any(|c| c != '\n' && crate::escape::is_escaped(c)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_execution_escapes_its_error_steps_and_output() {
+        let execution = Execution {
+            execution_id: "e\u{7}".into(),
+            graph_id: "g1".into(),
+            status: "failed\u{1b}[0m".into(),
+            output: Some(serde_json::json!({"note": "x\u{1b}[31m\u{7f}\u{202e}y", "\u{9b}k": 1})),
+            error: Some(ExecutionError {
+                step: Some("ch\u{1b}[2Jarge".into()),
+                message: "card\ndeclined\u{200f}".into(),
+            }),
+            started_at: Some("2026-11-26T10:49:18\u{1b}Z".into()),
+            ended_at: None,
+            duration_ms: None,
+            steps: vec![
+                Step {
+                    id: "a".into(),
+                    status: "succeeded".into(),
+                },
+                Step {
+                    id: "ch\u{1b}[2Jarge".into(),
+                    status: "failed\u{7}".into(),
+                },
+            ],
+        };
+        let text = super::execution(&execution);
+        assert!(
+            !text.chars().any(|c| c != '\n' && crate::escape::is_escaped(c)),
+            "{text:?}"
+        );
+        assert!(text.contains("Execution  e\\u0007\n"), "{text}");
+        assert!(text.contains("Status     failed\\u001b[0m\n"), "{text}");
+        assert!(
+            text.contains("Error      step \"ch\\u001b[2Jarge\": card\\ndeclined\\u200f\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Started    2026-11-26 10:49:18\\u001b UTC\n"),
+            "{text}"
+        );
+        // Steps line up on the escaped ids.
+        let escaped_id = "ch\\u001b[2Jarge";
+        assert!(text.contains(&format!("\n  {:15}  succeeded\n", "a")), "{text}");
+        assert_eq!(escaped_id.len(), 15);
+        assert!(text.contains("\n  ch\\u001b[2Jarge  failed\\u0007"), "{text}");
+        // The output stays JSON: the escapes are JSON's own.
+        let output = text.split("Output\n").nth(1).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(output).unwrap();
+        assert_eq!(Some(&parsed), execution.output.as_ref());
+        assert!(output.contains("\"x\\u001b[31m\\u007f\\u202ey\""), "{output}");
+        assert!(next_step(&execution).is_none());
+        assert_eq!(waiting(&execution), "Execution e\\u0007 is failed\\u001b[0m…");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::{
     api::{Api, Key},
     credentials::{self, Credentials},
     error::{CliError, Exit, KeySource},
+    render,
     schema::Whoami,
     terminal,
 };
@@ -34,15 +35,7 @@ pub fn login(context: &Context) -> Result<Exit, CliError> {
         endpoint: api.endpoint().to_owned(),
         api_key,
     })?;
-    context.print(&reply, || {
-        Ok(format!(
-            "Logged in to {} as {} (tenant {}).\nThe key is stored in {}.",
-            api.endpoint(),
-            who.email,
-            who.tenant,
-            path.display()
-        ))
-    })?;
+    context.print(&reply, || Ok(render::logged_in(api.endpoint(), &who, &path)))?;
     Ok(Exit::Success)
 }
 
@@ -67,9 +60,6 @@ pub fn logout(context: &Context) -> Result<Exit, CliError> {
 
 pub fn whoami(context: &Context) -> Result<Exit, CliError> {
     let reply = context.api()?.get(&["v1", "whoami"])?;
-    context.print(&reply, || {
-        let who: Whoami = reply.parse()?;
-        Ok(format!("Email: {}\nTenant: {}", who.email, who.tenant))
-    })?;
+    context.print(&reply, || Ok(render::whoami(&reply.parse::<Whoami>()?)))?;
     Ok(Exit::Success)
 }

@@ -9,6 +9,7 @@ use crate::{
     api::{Api, Reply},
     args::InvokeArgs,
     error::{CliError, Exit},
+    escape::escape,
     render,
     schema::Execution,
     terminal::{self, Spinner},
@@ -29,7 +30,7 @@ pub fn invoke(context: &Context, args: InvokeArgs) -> Result<Exit, CliError> {
     let body = json!({ "graph_id": args.graph_id, "input": input, "wait": args.wait });
     let spinner = args
         .wait
-        .then(|| Spinner::start(format!("Running flow {}…", args.graph_id)));
+        .then(|| Spinner::start(format!("Running flow {}…", escape(&args.graph_id))));
     let started = Instant::now();
     let (mut reply, mut execution) = parse(api.post(&["invocations", "v1", "flows", "invoke"], &body)?)?;
     // The API waits 25 seconds at most; a longer run is followed here.
@@ -44,10 +45,7 @@ pub fn invoke(context: &Context, args: InvokeArgs) -> Result<Exit, CliError> {
                     id = execution.execution_id,
                 )));
             }
-            spinner.set_message(format!(
-                "Execution {} is {}…",
-                execution.execution_id, execution.status
-            ));
+            spinner.set_message(render::waiting(&execution));
             std::thread::sleep(POLL_INTERVAL);
             (reply, execution) = parse(execution_route(&api, &execution.execution_id, None)?)?;
         }
@@ -100,17 +98,8 @@ fn parse(reply: Reply) -> Result<(Reply, Execution), CliError> {
 /// Prints the execution, with a hint on stderr when it waits for something.
 fn show(context: &Context, reply: &Reply, execution: &Execution) -> Result<(), CliError> {
     context.print(reply, || Ok(render::execution(execution)))?;
-    let id = &execution.execution_id;
-    if execution.status == "paused" {
-        terminal::note(
-            context.json,
-            &format!("\nThe run is paused: go on with `axiom executions resume {id}`."),
-        );
-    } else if execution.is_active() {
-        terminal::note(
-            context.json,
-            &format!("\nThe run goes on: follow it with `axiom executions get {id}`."),
-        );
+    if let Some(hint) = render::next_step(execution) {
+        terminal::note(context.json, &format!("\n{hint}"));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! `scripts/with-dynamodb-local cargo test -p axiom-cli`.
 
 mod endpoint;
+mod escaping;
 mod flows;
 mod keys;
 mod login;

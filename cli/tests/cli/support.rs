@@ -2,7 +2,9 @@
 //! variables from the developer's shell, stdin closed unless a test pipes something in.
 
 use std::{
-    net::TcpListener,
+    collections::HashMap,
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt,
     path::PathBuf,
     process::{Output, Stdio},
@@ -157,4 +159,67 @@ pub async fn key_id(user: &User, endpoint: &str, name: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// A stand-in for the API that answers `METHOD /path` with a canned status and JSON body, and
+/// anything else with API Gateway's 404: for answers the real API never gives (such as names
+/// it refuses to store). It serves on a thread of its own until the test process ends.
+pub struct FakeApi {
+    pub base: String,
+}
+
+impl FakeApi {
+    /// Serves `routes`: (`"GET /v1/api-keys"`, status, body).
+    pub fn serve(routes: &[(&str, u16, String)]) -> Self {
+        let routes: HashMap<String, (u16, String)> = routes
+            .iter()
+            .map(|(route, status, body)| ((*route).to_owned(), (*status, body.clone())))
+            .collect();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                answer(stream, &routes);
+            }
+        });
+        Self { base }
+    }
+}
+
+/// Reads one request and answers it, closing the connection.
+fn answer(mut stream: TcpStream, routes: &HashMap<String, (u16, String)>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok();
+    let route = request_line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (status, body) = routes
+        .get(&route)
+        .cloned()
+        .unwrap_or_else(|| (404, r#"{"message":"Not Found"}"#.to_owned()));
+    let response = format!(
+        "HTTP/1.1 {status} Fake\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).ok();
 }
