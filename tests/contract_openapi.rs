@@ -331,6 +331,7 @@ fn error_codes() -> BTreeSet<String> {
         ApiError::PayloadTooLarge,
         ApiError::NotFound(""),
         ApiError::Conflict(String::new()),
+        ApiError::Unavailable,
         ApiError::Internal,
     ];
     all.iter()
@@ -340,7 +341,10 @@ fn error_codes() -> BTreeSet<String> {
             | ApiError::PayloadTooLarge
             | ApiError::NotFound(_)
             | ApiError::Conflict(_)
+            | ApiError::Unavailable
             | ApiError::Internal => error.code().to_owned(),
+            // Answered in API Gateway's shape (`{"message": "Forbidden"}`), not as an error code.
+            ApiError::Revoked => unreachable!("not in the list"),
         })
         .collect()
 }

@@ -53,8 +53,8 @@ async fn keys_list_newest_first_and_stay_in_their_account() {
     let store = store().await;
     let (acme, _) = account(&store, "acme").await;
     let (other, _) = account(&store, "other").await;
-    let first = store.create_key(&acme, "first".into()).await.unwrap();
-    let second = store.create_key(&acme, "second".into()).await.unwrap();
+    let first = store.create_key(&acme, None, "first".into()).await.unwrap();
+    let second = store.create_key(&acme, None, "second".into()).await.unwrap();
     let names: Vec<_> = store
         .list_keys(&acme.account_id)
         .await
@@ -72,7 +72,7 @@ async fn revoke_removes_the_credential_at_once_and_only_in_its_account() {
     let store = store().await;
     let (acme, _) = account(&store, "acme").await;
     let (other, _) = account(&store, "other").await;
-    let key = store.create_key(&acme, "ci".into()).await.unwrap();
+    let key = store.create_key(&acme, None, "ci".into()).await.unwrap();
     let hash = key.raw.hash();
 
     let foreign = store.revoke_key(&other.account_id, &key.summary.key_id).await;
@@ -103,7 +103,7 @@ async fn revoke_removes_the_credential_at_once_and_only_in_its_account() {
 async fn concurrent_revokes_of_one_key_succeed_exactly_once() {
     let store = store().await;
     let (acme, _) = account(&store, "acme").await;
-    let key = store.create_key(&acme, "ci".into()).await.unwrap();
+    let key = store.create_key(&acme, None, "ci".into()).await.unwrap();
     let attempts = (0..8).map(|_| store.revoke_key(&acme.account_id, &key.summary.key_id));
     let results = join_all(attempts).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
@@ -177,7 +177,7 @@ async fn key_use_is_recorded_at_most_once_per_interval() {
 async fn recording_use_never_resurrects_a_revoked_key() {
     let store = store().await;
     let (acme, _) = account(&store, "acme").await;
-    let key = store.create_key(&acme, "ci".into()).await.unwrap();
+    let key = store.create_key(&acme, None, "ci".into()).await.unwrap();
     let hash = key.raw.hash();
     let credential = store.find_credential(&hash).await.unwrap().unwrap();
     store

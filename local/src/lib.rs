@@ -54,9 +54,7 @@ async fn drive_runs(store: Store, mut queue: mpsc::UnboundedReceiver<RunRef>) {
                 });
             }
             _ = sweep_timer.tick() => {
-                if let Err(error) = runner::sweep(&store, timestamp::now_ms()).await {
-                    tracing::error!(%error, "sweep failed");
-                }
+                runner::sweep(&store, timestamp::now_ms()).await;
             }
         }
     }
@@ -210,8 +208,9 @@ impl Event {
         let mut event = self.fields(request_context);
         event.insert("body".into(), body);
         event.insert("isBase64Encoded".into(), is_base64_encoded.into());
-        lambda_http::request::from_str(&Value::Object(event).to_string())
-            .expect("the local gateway builds valid route events")
+        let event = serde_json::from_value(Value::Object(event))
+            .expect("the local gateway builds valid route events");
+        api::http::request_of(event)
     }
 }
 

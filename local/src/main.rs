@@ -116,7 +116,7 @@ async fn demo_key(store: &Store) -> Result<String, StoreError> {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             Ok(store
-                .create_key(&account, "demo".to_owned())
+                .create_key(&account, None, "demo".to_owned())
                 .await?
                 .raw
                 .expose()

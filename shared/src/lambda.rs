@@ -1,11 +1,15 @@
 //! The Lambda entry points that `functions/*/src/main.rs` call: logging, one store per process
 //! (built at init, reused by every invocation), and the runtime loop.
 
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 pub use lambda_http::Error;
-use lambda_http::{Body, Request, Response, lambda_runtime, service_fn};
+use lambda_http::{
+    Body, LambdaEvent, Request, Response,
+    lambda_runtime::{self, service_fn},
+};
 
 use crate::{
-    api::authorizer,
+    api::{authorizer, http},
     domain::timestamp,
     logging, runner,
     store::{Store, client},
@@ -32,9 +36,11 @@ where
 {
     logging::init(std::io::stdout);
     let store = client::store().await;
-    lambda_http::run(service_fn(move |request| {
-        let response = handler(store.clone(), request);
-        async move { Ok::<_, Error>(response.await) }
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        // Boxed: a handler's future nests deeply enough to pass the compiler's type depth limit
+        // inside the runtime's own futures.
+        let response = Box::pin(handler(store.clone(), http::request_of(event.payload)));
+        async move { Ok::<_, Error>(http::gateway_response(response.await)) }
     }))
     .await
 }
@@ -43,9 +49,11 @@ where
 /// Console.
 pub async fn run_route_without_store(handler: fn(&Request) -> Response<Body>) -> Result<(), Error> {
     logging::init(std::io::stdout);
-    lambda_http::run(service_fn(move |request| async move {
-        Ok::<_, Error>(handler(&request))
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(http::gateway_response(handler(&http::request_of(event.payload))))
+        },
+    ))
     .await
 }
 
@@ -56,13 +64,11 @@ pub async fn run_authorizer() -> Result<(), Error> {
     let store = client::store().await;
     store.warm_connection().await;
     let store = &store;
-    lambda_runtime::run(service_fn(
-        move |event: lambda_runtime::LambdaEvent<_>| async move {
-            authorizer::authorize(store, event.payload)
-                .await
-                .map_err(Error::from)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        authorizer::authorize(store, event.payload)
+            .await
+            .map_err(Error::from)
+    }))
     .await
 }
 
@@ -73,7 +79,7 @@ pub async fn run_runner() -> Result<(), Error> {
     store.warm_connection().await;
     let store = &store;
     lambda_runtime::run(service_fn(
-        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+        move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
             let until_ms = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
             Ok::<_, Error>(runner::on_stream(store, &event.payload.records, until_ms).await)
         },
@@ -86,12 +92,19 @@ pub async fn run_sweeper() -> Result<(), Error> {
     logging::init(std::io::stdout);
     let store = client::store().await;
     let store = &store;
-    lambda_runtime::run(service_fn(
-        move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-            let sweep = runner::sweep(store, timestamp::now_ms()).await?;
-            tracing::info!(timed_out = sweep.timed_out, redriven = sweep.redriven, "swept");
-            Ok::<_, Error>(serde_json::json!({"timed_out": sweep.timed_out, "redriven": sweep.redriven}))
-        },
-    ))
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
+        let sweep = runner::sweep(store, timestamp::now_ms()).await;
+        tracing::info!(
+            timed_out = sweep.timed_out,
+            redriven = sweep.redriven,
+            failed = sweep.failed,
+            "swept"
+        );
+        Ok::<_, Error>(serde_json::json!({
+            "timed_out": sweep.timed_out,
+            "redriven": sweep.redriven,
+            "failed": sweep.failed,
+        }))
+    }))
     .await
 }

@@ -2,7 +2,15 @@
 //! Lambda's log format is JSON. The level comes from `AWS_LAMBDA_LOG_LEVEL`, then `RUST_LOG`
 //! (a plain level such as `debug`), else `info`. Nothing logs a key; a hash prefix at most.
 
-use tracing_subscriber::{filter::LevelFilter, fmt::MakeWriter};
+use tracing_subscriber::{
+    filter::{LevelFilter, Targets},
+    fmt::MakeWriter,
+    prelude::*,
+};
+
+/// The Lambda runtime logs each raw event at `trace` (with its `Authorization` header, so a
+/// key): its logs stop at `debug`, whatever the level.
+const RUNTIME_TARGETS: [&str; 2] = ["lambda_runtime", "lambda_http"];
 
 pub fn init<W>(writer: W)
 where
@@ -13,13 +21,21 @@ where
         .find_map(|name| std::env::var(name).ok()?.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level)
+    let targets = RUNTIME_TARGETS
+        .into_iter()
+        .fold(Targets::new().with_default(level), |targets, runtime| {
+            targets.with_target(runtime, level.min(LevelFilter::DEBUG))
+        });
+    let layer = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_writer(writer);
     if json {
-        subscriber.json().without_time().init();
+        tracing_subscriber::registry()
+            .with(layer.json().without_time().with_filter(targets))
+            .init();
     } else {
-        subscriber.init();
+        tracing_subscriber::registry()
+            .with(layer.with_filter(targets))
+            .init();
     }
 }

@@ -82,8 +82,12 @@ pub async fn decide(
     })
 }
 
-/// Writes `last_used_at` when the stored value is a minute old or more. A failure here is
-/// logged and never fails the request.
+/// The longest the verdict waits on the `last_used_at` write.
+pub const RECORD_USE_BUDGET: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Writes `last_used_at` when the stored value is a minute old or more. A failure here, or a
+/// write slower than [`RECORD_USE_BUDGET`] (abandoned then), is logged and never fails or
+/// delays the request.
 async fn record_use_if_due(
     store: &Store,
     hash: &KeyHash,
@@ -98,10 +102,17 @@ async fn record_use_if_due(
     {
         return false;
     }
-    match store.record_key_use(hash, credential, now).await {
-        Ok(recorded) => recorded,
-        Err(error) => {
+    match tokio::time::timeout(RECORD_USE_BUDGET, store.record_key_use(hash, credential, now)).await {
+        Ok(Ok(recorded)) => recorded,
+        Ok(Err(error)) => {
             tracing::warn!(key_hash = hash.log_prefix(), %error, "could not record key use");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                key_hash = hash.log_prefix(),
+                "gave up recording key use: too slow"
+            );
             false
         }
     }

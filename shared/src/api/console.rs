@@ -55,7 +55,7 @@ pub fn respond(req: &Request) -> Response<Body> {
         .header("content-security-policy", CONTENT_SECURITY_POLICY)
         .header("x-content-type-options", "nosniff")
         .header("referrer-policy", "no-referrer")
-        .header("cache-control", "no-cache")
+        .header("cache-control", http::CACHE_CONTROL)
         .body(Body::Binary(bytes.to_vec()))
         .expect("static response parts are valid")
 }

@@ -18,10 +18,20 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// The key making the request was revoked after the authorizer allowed the request and
+    /// before the request's write: answered exactly as the authorizer answers a revoked key.
+    #[error("Forbidden")]
+    Revoked,
+    /// The database is throttling or unreachable after the retries; the client may try again.
+    #[error("the service is busy; try again in a moment")]
+    Unavailable,
     /// The details were logged where the fault happened; the client learns nothing more.
     #[error("internal server error")]
     Internal,
 }
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -30,6 +40,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Revoked => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,27 +53,70 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Revoked => "forbidden",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal_error",
         }
     }
 
     pub fn into_response(self) -> Response<Body> {
-        let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
-        json(self.status(), &body)
+        match self {
+            // API Gateway's own body, as for any refused key.
+            Self::Revoked => json(self.status(), &serde_json::json!({"message": self.to_string()})),
+            Self::Unavailable => {
+                let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
+                let mut response = json(self.status(), &body);
+                response.headers_mut().insert(
+                    "retry-after",
+                    RETRY_AFTER_SECONDS.parse().expect("a number is a header value"),
+                );
+                response
+            }
+            _ => json(
+                self.status(),
+                &serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}),
+            ),
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     /// Only for faults: expected outcomes (not found, conflicts) are matched by the caller.
     fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "store failure");
-        Self::Internal
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "store unavailable");
+                Self::Unavailable
+            }
+            _ => {
+                tracing::error!(%error, "store failure");
+                Self::Internal
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unavailable_is_a_503_with_retry_after() {
+        let response = ApiError::from(StoreError::Unavailable("throttled".into())).into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body["error"]["code"], "unavailable");
+        assert!(!body.to_string().contains("throttled"));
+    }
+
+    #[test]
+    fn a_revoked_caller_gets_the_gateway_s_refusal() {
+        let response = ApiError::Revoked.into_response();
+        assert_eq!(response.status(), 403);
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body, serde_json::json!({"message": "Forbidden"}));
+    }
 
     #[test]
     fn error_body_has_one_shape_and_no_internals() {

@@ -9,7 +9,7 @@ use super::{ApiError, Caller, http};
 use crate::{
     domain::{
         executions::{Execution, StartIds},
-        flows::MAX_INPUT_BYTES,
+        flows::{self, MAX_DEPTH, MAX_INPUT_BYTES},
         ids::new_id,
         timestamp,
     },
@@ -50,8 +50,13 @@ fn execution_response(execution: &Execution) -> Response<Body> {
     http::json(status, &execution.view())
 }
 
-/// The input as stored, refused past the size limit.
+/// The input as stored, refused past the size and depth caps.
 fn input_text(input: &Value) -> Result<String, ApiError> {
+    if flows::depth(input) > MAX_DEPTH {
+        return Err(ApiError::InvalidRequest(format!(
+            "input must not nest deeper than {MAX_DEPTH} levels"
+        )));
+    }
     let text = serde_json::to_string(input).expect("JSON values always serialize");
     if text.len() > MAX_INPUT_BYTES {
         return Err(ApiError::InvalidRequest(format!(

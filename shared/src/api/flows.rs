@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
 
 use super::{ApiError, Caller, http};
 use crate::{
@@ -18,6 +18,13 @@ use crate::{
 struct CreateFlowBody {
     name: String,
     definition: Value,
+}
+
+/// The definition's JSON text exactly as the client sent it.
+#[derive(Deserialize)]
+struct ReceivedDefinition<'a> {
+    #[serde(borrow)]
+    definition: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -39,10 +46,11 @@ async fn create_flow(store: &Store, caller: &Caller, req: Request) -> Result<Res
     let body: CreateFlowBody = http::body(&req)?;
     let name = names::validate_name(&body.name)
         .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
-    let size = serde_json::to_vec(&body.definition)
-        .map(|bytes| bytes.len())
-        .unwrap_or(usize::MAX);
-    if size > MAX_DEFINITION_BYTES {
+    // The definition's size as received: read again, as raw text, from the body that has just
+    // parsed.
+    let received: ReceivedDefinition = serde_json::from_slice(req.body().as_ref())
+        .map_err(|error| ApiError::InvalidJson(error.to_string()))?;
+    if received.definition.get().len() > MAX_DEFINITION_BYTES {
         return Err(ApiError::InvalidRequest(format!(
             "definition must be at most {} KiB of JSON",
             MAX_DEFINITION_BYTES / 1024

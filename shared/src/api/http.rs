@@ -1,7 +1,12 @@
 //! Reading requests (the body: size, JSON, schema; path parameters; the route matched) and
 //! writing successful responses. Errors become responses in [`super::ApiError`].
 
-use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::{
+    Body, Request, RequestExt, Response,
+    http::{StatusCode, Uri},
+    request::LambdaRequest,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::ApiError;
@@ -9,11 +14,16 @@ use super::ApiError;
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Every response of ours says so: nothing may be cached (some carry a raw key, all carry an
+/// account's data).
+pub const CACHE_CONTROL: &str = "no-store";
+
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     let body = serde_json::to_vec(value).expect("response types always serialize");
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
+        .header("cache-control", CACHE_CONTROL)
         .body(Body::Binary(body))
         .expect("static response parts are valid")
 }
@@ -21,8 +31,84 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 pub fn no_content() -> Response<Body> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
+        .header("cache-control", CACHE_CONTROL)
         .body(Body::Empty)
         .expect("static response parts are valid")
+}
+
+/// The request of a payload 2.0 event, as handlers read it. `lambda_http` builds the request's
+/// URI from `X-Forwarded-Proto`, `Host` (or the domain name), the path and the raw query string,
+/// and panics on what does not parse; so what would not parse is dropped (or, for the query,
+/// percent-encoded) first: no header or query a client sends can stop a function.
+pub fn request_of(mut event: ApiGatewayV2httpRequest) -> Request {
+    let scheme = match event
+        .headers
+        .get("x-forwarded-proto")
+        .map(|proto| proto.as_bytes())
+    {
+        None | Some(b"https") => "https",
+        Some(b"http") => "http",
+        Some(_) => {
+            event.headers.remove("x-forwarded-proto");
+            "https"
+        }
+    };
+    let path = event.raw_path.as_deref().unwrap_or_default();
+    let makes_a_url = |host: &str| url::Url::parse(&format!("{scheme}://{host}{path}")).is_ok();
+    if event
+        .headers
+        .get("host")
+        .is_some_and(|host| !host.to_str().is_ok_and(makes_a_url))
+    {
+        event.headers.remove("host");
+    }
+    if event
+        .request_context
+        .domain_name
+        .as_deref()
+        .is_some_and(|host| !makes_a_url(host))
+    {
+        event.request_context.domain_name = None;
+    }
+    if let Some(query) = &event.raw_query_string
+        && format!("/?{query}").parse::<Uri>().is_err()
+    {
+        let encoded = percent_encoded(query);
+        event.raw_query_string = format!("/?{encoded}").parse::<Uri>().is_ok().then_some(encoded);
+    }
+    LambdaRequest::ApiGatewayV2(event).into()
+}
+
+/// A response as a payload 2.0 Lambda answers API Gateway. Bodies that are text (ours are JSON,
+/// HTML, CSS and JavaScript) go as text, anything else base64-encoded.
+pub fn gateway_response(response: Response<Body>) -> ApiGatewayV2httpResponse {
+    let (parts, body) = response.into_parts();
+    let mut answer = ApiGatewayV2httpResponse::default();
+    answer.status_code = parts.status.as_u16().into();
+    answer.headers = parts.headers;
+    (answer.body, answer.is_base64_encoded) = match body {
+        Body::Binary(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => (Some(Body::Text(text)), false),
+            Err(not_text) => (Some(Body::Binary(not_text.into_bytes())), true),
+        },
+        Body::Empty => (None, false),
+        text => (Some(text), false),
+    };
+    answer
+}
+
+/// `text` with every byte that is not a visible ASCII character, or that a URI may not hold
+/// as is, percent-encoded.
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_graphic() && !b"\"#<>\\^`{|}".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// Reads the JSON body into `T` (which should deny unknown fields). Whatever the
@@ -148,6 +234,47 @@ mod tests {
             ApiError::InvalidJson(_)
         ));
         assert!(matches!(error_of(""), ApiError::InvalidJson(_)));
+    }
+
+    fn event(headers: &[(&str, &str)], query: &str) -> ApiGatewayV2httpRequest {
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.raw_path = Some("/v1/whoami".into());
+        event.raw_query_string = Some(query.into());
+        for (name, value) in headers {
+            event.headers.insert(
+                lambda_http::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                lambda_http::http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+            );
+        }
+        event
+    }
+
+    #[test]
+    fn hostile_headers_and_queries_make_a_request_not_a_panic() {
+        for (headers, query) in [
+            (vec![("x-forwarded-proto", "a b")], ""),
+            (vec![("x-forwarded-proto", "javascript")], ""),
+            (vec![("host", "a b")], ""),
+            (vec![("host", "example.com:99999")], ""),
+            (vec![("host", "[::1")], ""),
+            (vec![("host", "ex\u{e9}mple.com")], ""),
+            (vec![("host", "user@host")], "a=\"b\"&c={d}|e^`f"),
+            (vec![], "a b"),
+        ] {
+            let request = request_of(event(&headers, query));
+            assert_eq!(request.uri().path(), "/v1/whoami", "{headers:?} {query:?}");
+        }
+    }
+
+    #[test]
+    fn well_formed_headers_are_kept() {
+        let request = request_of(event(
+            &[("host", "api.example.com"), ("x-forwarded-proto", "https")],
+            "limit=5",
+        ));
+        assert_eq!(request.uri().host(), Some("api.example.com"));
+        assert_eq!(request.uri().query(), Some("limit=5"));
+        assert_eq!(request.headers()["host"], "api.example.com");
     }
 
     #[test]

@@ -29,7 +29,14 @@ pub async fn create_key(store: &Store, caller: &Caller, req: Request) -> Result<
     let body: CreateKeyBody = http::body(&req)?;
     let name = names::validate_name(&body.name)
         .map_err(|invalid| ApiError::InvalidRequest(format!("name: {invalid}")))?;
-    let created = store.create_key(&caller.account, name).await?;
+    let created = match store
+        .create_key(&caller.account, Some(&caller.key_id), name)
+        .await
+    {
+        Ok(created) => created,
+        Err(StoreError::ConditionFailed) => return Err(ApiError::Revoked),
+        Err(error) => return Err(error.into()),
+    };
     tracing::info!(key_id = created.summary.key_id, "created an API key");
     let summary = &created.summary;
     Ok(http::json(

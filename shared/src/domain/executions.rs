@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::{
-    flows::{self, Definition, Op},
+    flows::{self, Definition, Op, StateCap},
     timestamp,
 };
 
@@ -138,11 +138,6 @@ pub struct NotAllowed {
     pub status: &'static str,
     pub action: &'static str,
 }
-
-/// Why a resume's input was refused (a 400).
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the run's state would grow past {} KiB", flows::MAX_STATE_BYTES / 1024)]
-pub struct StateTooLarge;
 
 pub const RUNNABLE: &str = "yes";
 
@@ -284,12 +279,12 @@ impl Execution {
         let outcome = match op {
             Op::Set { value } => {
                 let mut state = self.state();
-                flows::apply_set(&mut state, value);
-                if flows::state_bytes(&state) > flows::MAX_STATE_BYTES {
-                    Err(StateTooLarge.to_string())
-                } else {
-                    self.state = text_of(&state);
-                    Ok(())
+                match flows::apply_set(&mut state, value) {
+                    Ok(text) => {
+                        self.state = text;
+                        Ok(())
+                    }
+                    Err(cap) => Err(cap.to_string()),
                 }
             }
             Op::Sleep { .. } => Ok(()),
@@ -342,7 +337,8 @@ impl Execution {
             }
         }
         if self.status == Status::Compensating && self.next_compensation(definition).is_none() {
-            let failure = self.failure.clone();
+            // The step's error moves to the run's: it is stored once.
+            let failure = self.failure.take();
             self.finish(Status::Failed, failure, now_ms);
         }
         if !self.status.is_terminal() {
@@ -364,6 +360,7 @@ impl Execution {
     fn finish(&mut self, status: Status, error: Option<RunError>, now_ms: i64) {
         self.status = status;
         self.error = error;
+        self.failure = None;
         self.ended_at = Some(timestamp::format_ms(now_ms));
         self.duration_ms = Some(now_ms - self.started_ms);
         self.active_since_ms = None;
@@ -412,6 +409,21 @@ impl Execution {
         self.finish(status, Some(error), now_ms);
     }
 
+    /// Ends a run whose flow can no longer be read (a flow is immutable, so this is damage, not
+    /// a change): `failed`, or `compensation_failed` if it was compensating.
+    pub fn end_without_flow(&mut self, now_ms: i64) {
+        let status = if self.status == Status::Compensating {
+            Status::CompensationFailed
+        } else {
+            Status::Failed
+        };
+        let error = RunError {
+            step: self.step_at_cursor(),
+            message: "the run's flow no longer exists".to_owned(),
+        };
+        self.finish(status, Some(error), now_ms);
+    }
+
     /// Cancels a queued, running or paused run; a running run stops at its next step boundary
     /// because its runner's next write no longer matches the version.
     pub fn cancel(&mut self, now_ms: i64) -> Result<(), NotAllowed> {
@@ -440,7 +452,7 @@ impl Execution {
         input: Option<Value>,
         owner: &str,
         now_ms: i64,
-    ) -> Result<Result<(), StateTooLarge>, NotAllowed> {
+    ) -> Result<Result<(), StateCap>, NotAllowed> {
         if self.status != Status::Paused {
             return Err(NotAllowed {
                 status: self.status.as_str(),
@@ -450,10 +462,10 @@ impl Execution {
         if let Some(input) = input {
             let mut state = self.state();
             flows::merge_input(&mut state, input);
-            if flows::state_bytes(&state) > flows::MAX_STATE_BYTES {
-                return Ok(Err(StateTooLarge));
+            match flows::state_text(&state) {
+                Ok(text) => self.state = text,
+                Err(cap) => return Ok(Err(cap)),
             }
-            self.state = text_of(&state);
         }
         let step = &mut self.steps[self.cursor];
         step.status = StepStatus::Succeeded;
@@ -649,8 +661,56 @@ mod tests {
         drain(&mut paused, &flow, 2_000);
         assert_eq!(
             paused.resume(&flow, Some(json!({"big": big})), "r", 3_000),
-            Ok(Err(StateTooLarge))
+            Ok(Err(StateCap::Size))
         );
         assert_eq!(paused.status, Status::Paused);
+    }
+
+    #[test]
+    fn copies_are_counted_as_they_are_made_and_stop_at_the_cap() {
+        // 3,000 copies of a 100 KB state would be 300 MB; the step fails after the second.
+        let entries: serde_json::Map<String, Value> = (0..3_000)
+            .map(|i| (format!("k{i}"), json!({"$from": ""})))
+            .collect();
+        let flow = definition(json!([{"id": "copy", "op": "set", "value": entries}]));
+        let ids = StartIds {
+            execution_id: "e".into(),
+            account_id: "a".into(),
+            graph_id: "g".into(),
+            key_id: "k".into(),
+        };
+        let input = json!({"blob": "y".repeat(100_000)});
+        let mut execution = Execution::start(ids, &flow, input.to_string(), input, Some("r"), 1_000);
+        drain(&mut execution, &flow, 2_000);
+        assert_eq!(execution.status, Status::Failed);
+        assert_eq!(execution.error.unwrap().message, StateCap::Size.to_string());
+    }
+
+    #[test]
+    fn a_state_nested_past_the_cap_fails_the_step() {
+        // Each step wraps the whole state one level deeper.
+        let steps: Vec<Value> = (0..40)
+            .map(|i| json!({"id": format!("s{i}"), "op": "set", "value": {"a": {"b": {"$from": ""}}}}))
+            .collect();
+        let flow = definition(Value::Array(steps));
+        let mut execution = run(&flow, Some("r"));
+        drain(&mut execution, &flow, 2_000);
+        assert_eq!(execution.status, Status::Failed);
+        let error = execution.error.unwrap();
+        assert_eq!(error.message, StateCap::Depth.to_string());
+        assert!(flows::depth(&serde_json::from_str(&execution.state).unwrap()) <= flows::MAX_STATE_DEPTH);
+    }
+
+    #[test]
+    fn a_failed_step_s_message_is_stored_once() {
+        let flow = definition(json!([
+            {"id": "a", "op": "set", "value": {}, "compensate": {"op": "sleep", "ms": 0}},
+            {"id": "b", "op": "fail", "message": "card declined"}
+        ]));
+        let mut execution = run(&flow, Some("r"));
+        drain(&mut execution, &flow, 2_000);
+        assert_eq!(execution.status, Status::Failed);
+        assert_eq!(execution.error.as_ref().unwrap().message, "card declined");
+        assert_eq!(execution.failure, None);
     }
 }

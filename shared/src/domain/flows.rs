@@ -15,10 +15,65 @@ pub struct FlowSummary {
 pub const MAX_STEPS: usize = 50;
 pub const MAX_STEP_ID_CHARS: usize = 64;
 pub const MAX_SLEEP_MS: u64 = 5_000;
+/// A definition, measured as the JSON text received.
 pub const MAX_DEFINITION_BYTES: usize = 64 * 1024;
 pub const MAX_INPUT_BYTES: usize = 128 * 1024;
 /// A run's state may not grow past this (serialized), so a record always fits in one item.
 pub const MAX_STATE_BYTES: usize = 160 * 1024;
+/// A `fail` message, in bytes of UTF-8: it is stored once, in the run's error.
+pub const MAX_FAIL_MESSAGE_BYTES: usize = 4 * 1024;
+/// How deep JSON from a client may nest (an input, a resume's input, a `set` value).
+pub const MAX_DEPTH: usize = 64;
+/// How deep a run's state may nest: its top level, which wraps a non-object input, and below
+/// it what a client may send.
+pub const MAX_STATE_DEPTH: usize = MAX_DEPTH + 1;
+
+/// Why a run's state may not take a change: the change would pass one of its caps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateCap {
+    #[error("the run's state would grow past {} KiB", MAX_STATE_BYTES / 1024)]
+    Size,
+    #[error("the run's state would nest deeper than {MAX_DEPTH} levels")]
+    Depth,
+}
+
+/// The length of `value` as compact JSON, counted without building the text.
+pub fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value).expect("JSON values always serialize");
+    counter.0
+}
+
+/// How many arrays and objects deep `value` nests: 0 for a scalar, 1 for `{}` or `[1]`.
+pub fn depth(value: &Value) -> usize {
+    match value {
+        Value::Object(object) => 1 + object.values().map(depth).max().unwrap_or(0),
+        Value::Array(array) => 1 + array.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The state as it is stored (JSON text), if it keeps within its caps.
+pub fn state_text(state: &Map<String, Value>) -> Result<String, StateCap> {
+    if 1 + state.values().map(depth).max().unwrap_or(0) > MAX_STATE_DEPTH {
+        return Err(StateCap::Depth);
+    }
+    let text = serde_json::to_string(state).expect("JSON values always serialize");
+    if text.len() > MAX_STATE_BYTES {
+        return Err(StateCap::Size);
+    }
+    Ok(text)
+}
 
 /// What a step (or a compensation) does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +188,9 @@ fn parse_op(
                 .as_object()
                 .ok_or_else(|| format!("{at}.value must be an object"))?;
             check_from_pointers(value, &format!("{at}.value"))?;
+            if 1 + value.values().map(depth).max().unwrap_or(0) > MAX_DEPTH {
+                return Err(format!("{at}.value must not nest deeper than {MAX_DEPTH} levels"));
+            }
             (Op::Set { value: value.clone() }, &["value"])
         }
         "sleep" => {
@@ -151,6 +209,17 @@ fn parse_op(
                 .ok_or_else(|| format!("{at}.message is required for op `fail`"))?
                 .as_str()
                 .ok_or_else(|| format!("{at}.message must be a string"))?;
+            if message.len() > MAX_FAIL_MESSAGE_BYTES {
+                return Err(format!(
+                    "{at}.message must be at most {} KiB",
+                    MAX_FAIL_MESSAGE_BYTES / 1024
+                ));
+            }
+            if message.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(format!(
+                    "{at}.message must not contain control characters other than newlines and tabs"
+                ));
+            }
             (
                 Op::Fail {
                     message: message.to_owned(),
@@ -212,26 +281,39 @@ pub fn initial_state(input: Value) -> Map<String, Value> {
 }
 
 /// `set`: merges `value` into the state's top level, resolving `{"$from": pointer}` against
-/// the state as it was before the step (absent → null).
-pub fn apply_set(state: &mut Map<String, Value>, value: &Map<String, Value>) {
+/// the state as it was before the step (absent → null), then checks the state's caps.
+///
+/// Work is bounded by the size cap, not multiplied by the number of copies: every copy ends up
+/// in the new state, so once the copies alone pass the cap the step fails, and each copy is
+/// measured (without building anything) before it is made.
+pub fn apply_set(state: &mut Map<String, Value>, value: &Map<String, Value>) -> Result<String, StateCap> {
     let before = Value::Object(state.clone());
+    let mut budget = MAX_STATE_BYTES;
+    let mut resolved = Vec::with_capacity(value.len());
     for (key, value) in value {
-        state.insert(key.clone(), resolve(value, &before));
+        resolved.push((key.clone(), resolve(value, &before, &mut budget)?));
     }
+    state.extend(resolved);
+    state_text(state)
 }
 
-fn resolve(value: &Value, state: &Value) -> Value {
+fn resolve(value: &Value, state: &Value, budget: &mut usize) -> Result<Value, StateCap> {
     match value {
         Value::Object(object) => match object.get("$from").and_then(Value::as_str) {
-            Some(pointer) if object.len() == 1 => state.pointer(pointer).cloned().unwrap_or(Value::Null),
-            _ => Value::Object(
-                object
-                    .iter()
-                    .map(|(k, v)| (k.clone(), resolve(v, state)))
-                    .collect(),
-            ),
+            Some(pointer) if object.len() == 1 => {
+                let Some(found) = state.pointer(pointer) else {
+                    return Ok(Value::Null);
+                };
+                *budget = budget.checked_sub(json_len(found)).ok_or(StateCap::Size)?;
+                Ok(found.clone())
+            }
+            _ => object
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), resolve(v, state, budget)?)))
+                .collect::<Result<Map<_, _>, _>>()
+                .map(Value::Object),
         },
-        other => other.clone(),
+        other => Ok(other.clone()),
     }
 }
 
@@ -240,13 +322,6 @@ pub fn merge_input(state: &mut Map<String, Value>, input: Value) {
     for (key, value) in initial_state(input) {
         state.insert(key, value);
     }
-}
-
-/// The serialized size of a state.
-pub fn state_bytes(state: &Map<String, Value>) -> usize {
-    serde_json::to_vec(state)
-        .map(|bytes| bytes.len())
-        .unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -351,7 +426,7 @@ mod tests {
         let mut state = initial_state(json!({"user": {"name": "ada"}, "keep": 1}));
         let value = json!({"reserved": true, "who": {"$from": "/user"}, "nested": {"n": {"$from": "/user/name"}},
                            "missing": {"$from": "/nope"}, "all": {"$from": ""}});
-        apply_set(&mut state, value.as_object().unwrap());
+        apply_set(&mut state, value.as_object().unwrap()).unwrap();
         assert_eq!(state["reserved"], true);
         assert_eq!(state["who"], json!({"name": "ada"}));
         assert_eq!(state["nested"], json!({"n": "ada"}));

@@ -89,6 +89,44 @@ pub async fn carry_on(
     }
 }
 
+/// Carries on a run this request holds, for the inline budget. If the database fails meanwhile
+/// the run is not lost (its lease runs out and the sweep hands it to a runner), and the caller
+/// still learns of it: the run as last read, else as it was when the request took it.
+async fn carry_on_inline(
+    store: &Store,
+    definition: &Definition,
+    held: Execution,
+    started_ms: i64,
+) -> Execution {
+    let fallback = held.clone();
+    match carry_on(store, definition, held, started_ms + INLINE_BUDGET_MS).await {
+        Ok(execution) => execution,
+        Err(error) => {
+            tracing::warn!(%error, execution_id = fallback.execution_id, "left a run to the runner");
+            match store
+                .get_execution(&fallback.account_id, &fallback.execution_id)
+                .await
+            {
+                Ok(Some(current)) => current,
+                _ => fallback,
+            }
+        }
+    }
+}
+
+/// Ends a run past its deadline, as the sweep would; or a run whose flow is gone. The caller
+/// saves it.
+async fn end(store: &Store, execution: &mut Execution, now_ms: i64) -> Result<(), StoreError> {
+    match store
+        .flow_definition(&execution.account_id, &execution.graph_id)
+        .await?
+    {
+        Some(definition) => execution.time_out(&definition, now_ms),
+        None => execution.end_without_flow(now_ms),
+    }
+    Ok(())
+}
+
 /// Takes a runnable run, if nobody holds it, and carries it on until `until_ms`.
 pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), StoreError> {
     let now = timestamp::now_ms();
@@ -98,14 +136,19 @@ pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), S
     if !execution.claimable(now) {
         return Ok(());
     }
+    let previous = execution.status;
     let Some(definition) = store
         .flow_definition(&execution.account_id, &execution.graph_id)
         .await?
     else {
-        tracing::error!(execution_id = run.execution_id, "the run's flow is missing");
+        tracing::error!(
+            execution_id = run.execution_id,
+            "ended a run whose flow is missing"
+        );
+        execution.end_without_flow(now);
+        store.save_execution(&mut execution, previous).await?;
         return Ok(());
     };
-    let previous = execution.status;
     execution.take_lease(&runner_id("runner"), now);
     if store.save_execution(&mut execution, previous).await? {
         carry_on(store, &definition, execution, until_ms).await?;

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use super::{INLINE_BUDGET_MS, WRITE_ATTEMPTS, carry_on, runner_id};
+use super::{WRITE_ATTEMPTS, carry_on_inline, end, runner_id};
 use crate::{
     domain::{
-        executions::{Execution, NotAllowed, StartIds, StateTooLarge},
-        flows::Definition,
+        executions::{Execution, NotAllowed, StartIds},
+        flows::{Definition, StateCap},
         timestamp,
     },
     store::{Store, StoreError},
@@ -21,9 +21,9 @@ pub enum RunChangeError {
     /// The run's status does not allow it (a 409).
     #[error(transparent)]
     NotAllowed(#[from] NotAllowed),
-    /// The resume's input would grow the state past its cap (a 400).
+    /// The resume's input would take the state past one of its caps (a 400).
     #[error("input: {0}")]
-    InputTooLarge(#[from] StateTooLarge),
+    InputTooLarge(#[from] StateCap),
     /// Every attempt lost a race with another write.
     #[error("the execution is changing; try again")]
     Busy,
@@ -44,13 +44,24 @@ pub async fn start(
 ) -> Result<Execution, StoreError> {
     let owner = wait.then(|| runner_id("invoke"));
     let execution = Execution::start(ids, definition, input_text, input, owner.as_deref(), started_ms);
-    store.start_execution(&execution).await?;
-    tracing::info!(execution_id = execution.execution_id, wait, "started a run");
-    if wait {
-        carry_on(store, definition, execution, started_ms + INLINE_BUDGET_MS).await
-    } else {
-        Ok(execution)
+    match store.start_execution(&execution).await {
+        Ok(()) => {}
+        // The write may have landed with its answer lost: then the run exists, and is this one.
+        Err(StoreError::Unavailable(_))
+            if matches!(
+                store
+                    .get_execution(&execution.account_id, &execution.execution_id)
+                    .await,
+                Ok(Some(_))
+            ) => {}
+        Err(error) => return Err(error),
     }
+    tracing::info!(execution_id = execution.execution_id, wait, "started a run");
+    Ok(if wait {
+        carry_on_inline(store, definition, execution, started_ms).await
+    } else {
+        execution
+    })
 }
 
 async fn read(store: &Store, account_id: &str, execution_id: &str) -> Result<Execution, RunChangeError> {
@@ -60,6 +71,26 @@ async fn read(store: &Store, account_id: &str, execution_id: &str) -> Result<Exe
         .ok_or(RunChangeError::NotFound)
 }
 
+/// The run, read for a change; past its deadline it is ended first, as the sweep would have
+/// (`None` when that write lost a race: read again).
+async fn read_in_time(
+    store: &Store,
+    account_id: &str,
+    execution_id: &str,
+    now_ms: i64,
+) -> Result<Option<Execution>, RunChangeError> {
+    let mut execution = read(store, account_id, execution_id).await?;
+    if execution.is_overdue(now_ms) {
+        let previous = execution.status;
+        end(store, &mut execution, now_ms).await?;
+        if !store.save_execution(&mut execution, previous).await? {
+            return Ok(None);
+        }
+        tracing::info!(execution_id, "ended an overdue run");
+    }
+    Ok(Some(execution))
+}
+
 /// Cancels one of the account's runs.
 pub async fn cancel(
     store: &Store,
@@ -67,9 +98,12 @@ pub async fn cancel(
     execution_id: &str,
 ) -> Result<Execution, RunChangeError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let mut execution = read(store, account_id, execution_id).await?;
+        let now = timestamp::now_ms();
+        let Some(mut execution) = read_in_time(store, account_id, execution_id, now).await? else {
+            continue;
+        };
         let previous = execution.status;
-        execution.cancel(timestamp::now_ms())?;
+        execution.cancel(now)?;
         if store.save_execution(&mut execution, previous).await? {
             tracing::info!(execution_id, "cancelled a run");
             return Ok(execution);
@@ -89,16 +123,34 @@ pub async fn resume(
 ) -> Result<Execution, RunChangeError> {
     let owner = runner_id("resume");
     for _ in 0..WRITE_ATTEMPTS {
-        let mut execution = read(store, account_id, execution_id).await?;
-        let definition = store
+        let now = timestamp::now_ms();
+        let Some(mut execution) = read_in_time(store, account_id, execution_id, now).await? else {
+            continue;
+        };
+        let previous = execution.status;
+        let Some(definition) = store
             .flow_definition(&execution.account_id, &execution.graph_id)
             .await?
-            .ok_or(StoreError::NotFound)?;
-        let previous = execution.status;
-        execution.resume(&definition, input.clone(), &owner, timestamp::now_ms())??;
+        else {
+            if execution.status.is_terminal() {
+                let status = execution.status.as_str();
+                return Err(NotAllowed {
+                    status,
+                    action: "resumed",
+                }
+                .into());
+            }
+            // Ended here, then answered as any ended run on the next read.
+            execution.end_without_flow(now);
+            if store.save_execution(&mut execution, previous).await? {
+                tracing::error!(execution_id, "ended a run whose flow is missing");
+            }
+            continue;
+        };
+        execution.resume(&definition, input.clone(), &owner, now)??;
         if store.save_execution(&mut execution, previous).await? {
             tracing::info!(execution_id, "resumed a run");
-            return Ok(carry_on(store, &definition, execution, started_ms + INLINE_BUDGET_MS).await?);
+            return Ok(carry_on_inline(store, &definition, execution, started_ms).await);
         }
     }
     Err(RunChangeError::Busy)

@@ -9,12 +9,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, builders::
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ACCOUNT_PREFIX, Store, StoreError, account_pk, is_condition_failure, query_all, s,
+    ACCOUNT_PREFIX, Store, StoreError, account_pk, query_all, s,
     table::{WAKE_AT, WAKE_INDEX, WAKE_SHARD},
 };
 use crate::domain::{
     executions::{Execution, RunRef, Status},
-    ids::{is_plausible_id, new_id},
+    ids::is_plausible_id,
 };
 
 /// The `wake` index is spread over this many partitions so that no one partition takes every
@@ -76,29 +76,20 @@ impl Store {
             .set_item(Some(serde_dynamo::to_item(&item)?)))
     }
 
-    /// Records a new run and counts it in its day, in one transaction.
+    /// Records a new run and counts it in its day, in one transaction. The run's id is new, so
+    /// if its item exists already, it is this very run, written by a send whose answer was lost.
     pub async fn start_execution(&self, execution: &Execution) -> Result<(), StoreError> {
-        self.client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .put(
-                        self.execution_put(execution)?
-                            .condition_expression("attribute_not_exists(pk)")
-                            .build()?,
-                    )
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(self.usage_update(execution)?)
-                    .build(),
-            )
-            // The SDK's retry of a request whose answer was lost is then not a conflict with
-            // itself (a token is reused only with the same request, as DynamoDB requires).
-            .client_request_token(&execution.execution_id)
-            .send()
-            .await?;
+        let put = self
+            .execution_put(execution)?
+            .condition_expression("attribute_not_exists(pk)")
+            .build()?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder()
+                .update(self.usage_update(execution)?)
+                .build(),
+        ];
+        self.transact(items).await?;
         self.notify_if_runnable(execution);
         Ok(())
     }
@@ -135,51 +126,43 @@ impl Store {
             .condition_expression("version = :read_version")
             .expression_attribute_values(":read_version", AttributeValue::N(read_version.to_string()))
             .build()?;
-        let mut transaction = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .client_request_token(new_id());
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
         if execution.status.is_terminal() && !previous.is_terminal() {
-            transaction = transaction.transact_items(
+            items.push(
                 TransactWriteItem::builder()
                     .update(self.usage_update(execution)?)
                     .build(),
             );
         }
-        match transaction.send().await {
-            Ok(_) => {
+        match self.transact(items).await {
+            Ok(true) => {
                 self.notify_if_runnable(execution);
                 Ok(true)
             }
-            Err(error) if is_condition_failure(&error) => {
+            Ok(false) => {
                 execution.version = read_version;
                 Ok(false)
             }
             Err(error) => {
                 execution.version = read_version;
-                Err(error.into())
+                Err(error)
             }
         }
     }
 
-    /// Runs whose lease or time limit has run out by `now_ms`, from the `wake` index.
-    pub async fn due_runs(&self, now_ms: i64) -> Result<Vec<RunRef>, StoreError> {
-        let mut due = Vec::new();
-        for shard in 0..WAKE_SHARDS {
-            let query = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .index_name(WAKE_INDEX)
-                .key_condition_expression("#shard = :shard AND #at <= :now")
-                .expression_attribute_names("#shard", WAKE_SHARD)
-                .expression_attribute_names("#at", WAKE_AT)
-                .expression_attribute_values(":shard", s(format!("WAKE#{shard}")))
-                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()));
-            let keys: Vec<TableKeys> = query_all(query).await?;
-            due.extend(keys.iter().filter_map(TableKeys::run));
-        }
-        Ok(due)
+    /// The runs of one `wake` shard whose lease or time limit has run out by `now_ms`.
+    pub async fn due_runs(&self, shard: u32, now_ms: i64) -> Result<Vec<RunRef>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(WAKE_INDEX)
+            .key_condition_expression("#shard = :shard AND #at <= :now")
+            .expression_attribute_names("#shard", WAKE_SHARD)
+            .expression_attribute_names("#at", WAKE_AT)
+            .expression_attribute_values(":shard", s(format!("WAKE#{shard}")))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()));
+        let keys: Vec<TableKeys> = query_all(query).await?;
+        Ok(keys.iter().filter_map(TableKeys::run).collect())
     }
 }

@@ -7,12 +7,12 @@
 //! | key         | `ACCOUNT#<id>`        | `KEY#<key id>` |
 //! | credential  | `CREDENTIAL#<sha256>` | `CREDENTIAL`   |
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
-    Store, StoreError, account_pk, is_condition_failure, query_all, s,
+    Store, StoreError, account_pk, query_all, s,
     table::{PARTITION_KEY, SORT_KEY},
 };
 use crate::domain::{
@@ -154,29 +154,39 @@ impl Store {
             self.put(&email_item, "attribute_not_exists(pk)")?,
         ];
         writes.extend(key_writes);
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok((account, key)),
+        match self.transact(writes).await? {
+            true => Ok((account, key)),
             // Only the email claim can already exist: the other items have fresh ids.
-            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(e.into()),
+            false => Err(StoreError::AlreadyExists),
         }
     }
 
-    /// Mints a new key for the account.
-    pub async fn create_key(&self, account: &Account, name: String) -> Result<CreatedKey, StoreError> {
+    /// Mints a new key for the account. When a key makes the request (`caller_key_id`, `None`
+    /// for the operator), the write is conditional on that key still existing: a request
+    /// authorized just before its key was revoked cannot mint a key once the revoke has
+    /// returned ([`StoreError::ConditionFailed`]).
+    pub async fn create_key(
+        &self,
+        account: &Account,
+        caller_key_id: Option<&str>,
+        name: String,
+    ) -> Result<CreatedKey, StoreError> {
         let (key, writes) = self.key_items(account, name, timestamp::now())?;
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(Vec::from(writes)))
-            .send()
-            .await?;
-        Ok(key)
+        let mut items = Vec::from(writes);
+        if let Some(caller_key_id) = caller_key_id {
+            let caller = ConditionCheck::builder()
+                .table_name(&*self.table)
+                .key(PARTITION_KEY, s(account_pk(&account.account_id)))
+                .key(SORT_KEY, s(key_sk(caller_key_id)))
+                .condition_expression("attribute_exists(pk)")
+                .build()?;
+            items.push(TransactWriteItem::builder().condition_check(caller).build());
+        }
+        match self.transact(items).await? {
+            true => Ok(key),
+            // The new items have fresh ids: only the caller's key can be missing.
+            false => Err(StoreError::ConditionFailed),
+        }
     }
 
     /// The account's keys, newest first: one strongly consistent Query of its partition.
@@ -205,17 +215,13 @@ impl Store {
         };
         let key: KeyItem = serde_dynamo::from_item(item)?;
         let hash = KeyHash::from_stored(key.key_hash);
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(self.delete_existing(key.pk, key.sk)?)
-            .transact_items(self.delete_existing(credential_pk(&hash), CREDENTIAL_SK.to_owned())?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::NotFound),
-            Err(e) => Err(e.into()),
+        let items = vec![
+            self.delete_existing(key.pk, key.sk)?,
+            self.delete_existing(credential_pk(&hash), CREDENTIAL_SK.to_owned())?,
+        ];
+        match self.transact(items).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound),
         }
     }
 

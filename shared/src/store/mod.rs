@@ -13,9 +13,11 @@ mod usage;
 
 pub use executions::WAKE_SHARDS;
 
+use std::time::Duration;
+
 use aws_sdk_dynamodb::{
     Client,
-    error::{DisplayErrorContext, SdkError},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::query::builders::QueryFluentBuilder,
     operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, Delete, Put, TransactWriteItem},
@@ -23,7 +25,10 @@ use aws_sdk_dynamodb::{
 use serde::Serialize;
 
 use self::table::{PARTITION_KEY, SORT_KEY};
-use crate::domain::executions::{Execution, RunRef};
+use crate::domain::{
+    executions::{Execution, RunRef},
+    ids::new_id,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,19 +36,51 @@ pub enum StoreError {
     NotFound,
     #[error("already exists")]
     AlreadyExists,
+    /// A condition on another item than the one written did not hold (such as the caller's own
+    /// key still existing).
+    #[error("a condition of the write did not hold")]
+    ConditionFailed,
+    /// DynamoDB is throttling, conflicting, slow or unreachable, after the retries: the same
+    /// request may succeed a moment later (an API answers 503).
+    #[error("DynamoDB is unavailable: {0}")]
+    Unavailable(String),
     #[error("DynamoDB request failed: {0}")]
     Dynamo(String),
     #[error("stored item does not have the expected shape: {0}")]
     Malformed(#[from] serde_dynamo::Error),
 }
 
+/// Error codes of DynamoDB that say "not now" rather than "not this request".
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(error: SdkError<E, R>) -> Self {
-        Self::Dynamo(DisplayErrorContext(error).to_string())
+        let transient = match &error {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => service
+                .err()
+                .code()
+                .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+            _ => false,
+        };
+        let text = DisplayErrorContext(error).to_string();
+        if transient {
+            Self::Unavailable(text)
+        } else {
+            Self::Dynamo(text)
+        }
     }
 }
 
@@ -192,13 +229,80 @@ async fn query_all<T: serde::de::DeserializeOwned>(query: QueryFluentBuilder) ->
         .collect()
 }
 
-/// True when a transaction was cancelled because one of its conditions did not hold.
-fn is_condition_failure<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
-    match error.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-            .cancellation_reasons()
-            .iter()
-            .any(|reason| reason.code() == Some("ConditionalCheckFailed")),
-        _ => false,
+/// How many times a transaction is sent when it conflicts with another one on the same items
+/// (DynamoDB cancels it and it may be sent again as it is), and the first pause between two
+/// sends; the pause doubles each time, with full jitter.
+const TRANSACTION_ATTEMPTS: u32 = 4;
+const TRANSACTION_BACKOFF: Duration = Duration::from_millis(25);
+
+/// Why a transaction was cancelled, when it was.
+enum Cancelled {
+    /// One of its conditions did not hold: a domain outcome, never retried.
+    Condition,
+    /// It conflicted with another transaction, or was throttled: sent again.
+    Conflict,
+}
+
+fn cancelled<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelled> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            let codes = || {
+                cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .filter_map(|reason| reason.code())
+            };
+            if codes().any(|code| code == "ConditionalCheckFailed") {
+                Some(Cancelled::Condition)
+            } else if codes().any(|code| matches!(code, "TransactionConflict" | "ThrottlingError")) {
+                Some(Cancelled::Conflict)
+            } else {
+                None
+            }
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Conflict),
+        _ => None,
+    }
+}
+
+/// A pause of up to `ceiling`, chosen at random (full jitter), so that the transactions that
+/// conflicted do not meet again.
+fn jitter(ceiling: Duration) -> Duration {
+    let fraction = getrandom::u32().unwrap_or(u32::MAX / 2) as f64 / u32::MAX as f64;
+    ceiling.mul_f64(fraction)
+}
+
+impl Store {
+    /// Writes `items` in one transaction. `Ok(false)`: one of its conditions did not hold.
+    /// Conflicts and throttling are retried with jittered backoff (throttling also by the SDK);
+    /// when they persist the result is [`StoreError::Unavailable`]. Each send has a fresh client
+    /// token, which the SDK's own retries of that send reuse: a send whose answer was lost is
+    /// then not applied twice.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        let mut ceiling = TRANSACTION_BACKOFF;
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(new_id())
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(true),
+                Err(error) => match cancelled(&error) {
+                    Some(Cancelled::Condition) => return Ok(false),
+                    Some(Cancelled::Conflict) if attempt < TRANSACTION_ATTEMPTS => {
+                        tokio::time::sleep(jitter(ceiling)).await;
+                        ceiling *= 2;
+                    }
+                    Some(Cancelled::Conflict) => {
+                        return Err(StoreError::Unavailable(DisplayErrorContext(error).to_string()));
+                    }
+                    None => return Err(error.into()),
+                },
+            }
+        }
+        unreachable!("the last attempt returns")
     }
 }
