@@ -7,26 +7,11 @@ use axiom_shared::{
     api::authorizer,
     domain::{keys::KeyHash, timestamp},
 };
-use axiom_tests::{Server, account, answer, status_json, unresponsive_store};
+use axiom_tests::{Server, account, answer, assert_error, status_json, unresponsive_store};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
 const WELL_FORMED_UNKNOWN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str, mentions: &str) {
-    assert_eq!(status, expected_status, "{body}");
-    let error = body["error"]
-        .as_object()
-        .unwrap_or_else(|| panic!("error shape: {body}"));
-    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
-    assert_eq!(error.len(), 2, "{body}");
-    assert_eq!(error["code"], code, "{body}");
-    let message = error["message"].as_str().unwrap();
-    assert!(
-        message.contains(mentions),
-        "{message:?} should mention {mentions:?}"
-    );
-}
 
 fn key_routes() -> [(&'static str, &'static str); 4] {
     [

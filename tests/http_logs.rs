@@ -1,5 +1,7 @@
-//! No log line contains a raw key. All logs of this test binary are captured (debug level,
-//! SDK included) while keys are minted, used, listed and revoked over HTTP.
+//! No log line contains a raw key. All logs of this test binary are captured (through the
+//! functions' own logging set-up at `trace`, SDK and server included) while keys are minted,
+//! used, listed and revoked over HTTP. (`scripts/lambda-runtime-check` does the same for the
+//! function binaries under the Lambda runtime.)
 
 use std::{
     io::Write,
@@ -26,11 +28,10 @@ impl Write for Captured {
 async fn raw_keys_never_reach_the_logs() {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .init();
+    // The functions' and the local server's own logging, at its most verbose.
+    // SAFETY: the only test of this binary; nothing else reads the environment yet.
+    unsafe { std::env::set_var("RUST_LOG", "trace") };
+    axiom_shared::logging::init(move || writer.clone());
 
     let server = Server::new().await;
     let (_, raw) = account(&server.store, "acme").await;

@@ -3,60 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use axiom_tests::{Server, account, answer};
+use axiom_tests::{
+    Server, account, answer, assert_error,
+    runs::{action, execution, invoke, save_flow, wait_until},
+};
 use serde_json::{Value, json};
-
-async fn save_flow(server: &Server, key: &str, steps: Value) -> String {
-    let body = json!({"name": "test flow", "definition": {"steps": steps}});
-    let (status, flow) = answer(server.post("/v1/flows", key).json(&body)).await;
-    assert_eq!(status, 201, "{flow}");
-    flow["graph_id"].as_str().unwrap().to_owned()
-}
-
-async fn invoke(server: &Server, key: &str, graph_id: &str, input: Value, wait: bool) -> (u16, Value) {
-    let body = json!({"graph_id": graph_id, "input": input, "wait": wait});
-    answer(server.post("/invocations/v1/flows/invoke", key).json(&body)).await
-}
-
-async fn execution(server: &Server, key: &str, id: &str) -> (u16, Value) {
-    answer(server.get(&format!("/invocations/v1/executions/{id}"), key)).await
-}
-
-async fn action(server: &Server, key: &str, id: &str, action: &str, body: Option<Value>) -> (u16, Value) {
-    let request = server.post(&format!("/invocations/v1/executions/{id}/{action}"), key);
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    answer(request).await
-}
-
-/// Polls the run until `done` holds (at most 30 s).
-async fn wait_until(server: &Server, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let give_up = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, run) = execution(server, key, id).await;
-        assert_eq!(status, 200, "{run}");
-        if done(&run) {
-            return run;
-        }
-        assert!(
-            Instant::now() < give_up,
-            "run never reached the expected state: {run}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn assert_error(status: u16, body: &Value, expected: u16, code: &str, mentions: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains(mentions),
-        "{message:?} should mention {mentions:?}"
-    );
-}
 
 fn step_statuses(run: &Value) -> Vec<&str> {
     run["steps"]

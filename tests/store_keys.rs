@@ -68,6 +68,30 @@ async fn keys_list_newest_first_and_stay_in_their_account() {
 }
 
 #[tokio::test]
+async fn a_revoked_key_cannot_mint_a_key_after_the_revoke() {
+    let store = store().await;
+    let (acme, _) = account(&store, "acme").await;
+    let caller = store.create_key(&acme, None, "caller".into()).await.unwrap();
+    // The caller's request was authorized; then its key is revoked before the write.
+    store
+        .revoke_key(&acme.account_id, &caller.summary.key_id)
+        .await
+        .unwrap();
+    let minted = store
+        .create_key(&acme, Some(&caller.summary.key_id), "sneaky".into())
+        .await;
+    assert!(matches!(minted, Err(StoreError::ConditionFailed)), "{minted:?}");
+    let names: Vec<_> = store
+        .list_keys(&acme.account_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| key.name)
+        .collect();
+    assert_eq!(names, ["cli"]);
+}
+
+#[tokio::test]
 async fn revoke_removes_the_credential_at_once_and_only_in_its_account() {
     let store = store().await;
     let (acme, _) = account(&store, "acme").await;

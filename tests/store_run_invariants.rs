@@ -1,12 +1,6 @@
 //! The run invariants of PRODUCT.md §6–7 under races, retries, duplicate deliveries, dead
 //! runners and time limits; and the usage counters against a recount of the records.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
-
-use aws_sdk_dynamodb::types::AttributeValue;
 use axiom_shared::{
     domain::{
         accounts::Account,
@@ -18,9 +12,12 @@ use axiom_shared::{
     runner,
     store::Store,
 };
-use axiom_tests::{Server, account, answer, store};
+use axiom_tests::{
+    Server, account, answer,
+    runs::{assert_usage_matches_records, settle},
+    store,
+};
 use futures::future::join_all;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 fn definition(steps: Value) -> Definition {
@@ -112,10 +109,7 @@ async fn a_run_held_by_a_dead_runner_is_taken_over_after_its_lease() {
         .await
         .unwrap();
     assert_eq!(reread(&store, &run).await.status, Status::Running);
-    assert_eq!(
-        runner::sweep(&store, now).await,
-        runner::Sweep::default()
-    );
+    assert_eq!(runner::sweep(&store, now).await, runner::Sweep::default());
     // Once it has lapsed, the sweep makes the run runnable again.
     let sweep = runner::sweep(&store, now + LEASE_MS + 1).await;
     assert_eq!((sweep.redriven, sweep.timed_out), (1, 0));
@@ -216,10 +210,103 @@ async fn runs_past_their_time_limits_end_even_when_their_runner_died() {
         Status::CompensationFailed
     );
     // Nothing is left for a later sweep, and the runner itself refuses overdue work.
-    assert_eq!(
-        runner::sweep(&store, now).await,
-        runner::Sweep::default()
+    assert_eq!(runner::sweep(&store, now).await, runner::Sweep::default());
+}
+
+#[tokio::test]
+async fn resume_and_cancel_honour_the_deadlines_before_any_sweep() {
+    let store = store().await;
+    let (acme, _) = account(&store, "acme").await;
+    let now = timestamp::now_ms();
+    let (graph, definition) = saved_flow(&store, &acme, json!([{"id": "wait", "op": "pause"}])).await;
+    let paused_at = now - PAUSE_LIMIT_MS - 1_000;
+    let mut stale = Vec::new();
+    for _ in 0..2 {
+        let mut paused = started_run(&store, &acme, &graph, &definition, Some("r"), paused_at).await;
+        let work = paused.next_work(&definition).unwrap();
+        paused.complete(&definition, work, paused_at, paused_at);
+        assert!(store.save_execution(&mut paused, Status::Running).await.unwrap());
+        stale.push(paused);
+    }
+    let resumed = runner::resume(&store, &acme.account_id, &stale[0].execution_id, None, now).await;
+    assert!(
+        matches!(&resumed, Err(runner::RunChangeError::NotAllowed(refused)) if refused.status == "failed"),
+        "{resumed:?}"
     );
+    let cancelled = runner::cancel(&store, &acme.account_id, &stale[1].execution_id).await;
+    assert!(
+        matches!(cancelled, Err(runner::RunChangeError::NotAllowed(_))),
+        "{cancelled:?}"
+    );
+    for run in &stale {
+        let ended = reread(&store, run).await;
+        assert_eq!(ended.status, Status::Failed);
+        assert!(
+            ended
+                .error
+                .unwrap()
+                .message
+                .contains("paused for more than 7 days")
+        );
+    }
+
+    // An active run past its 5 minutes is ended, not cancelled.
+    let (graph, definition) = saved_flow(&store, &acme, json!([{"id": "a", "op": "sleep", "ms": 10}])).await;
+    let active = started_run(
+        &store,
+        &acme,
+        &graph,
+        &definition,
+        Some("dead"),
+        now - ACTIVE_LIMIT_MS - 1,
+    )
+    .await;
+    let cancelled = runner::cancel(&store, &acme.account_id, &active.execution_id).await;
+    assert!(
+        matches!(cancelled, Err(runner::RunChangeError::NotAllowed(_))),
+        "{cancelled:?}"
+    );
+    assert_eq!(reread(&store, &active).await.status, Status::Failed);
+}
+
+#[tokio::test]
+async fn a_run_whose_flow_is_gone_ends_failed_when_picked_up_or_resumed() {
+    let store = store().await;
+    let (acme, _) = account(&store, "acme").await;
+    let definition = definition(json!([{"id": "wait", "op": "pause"}]));
+    let queued = started_run(&store, &acme, &new_id(), &definition, None, timestamp::now_ms()).await;
+    runner::pick_up(&store, &run_ref(&queued), timestamp::now_ms() + 60_000)
+        .await
+        .unwrap();
+    let ended = reread(&store, &queued).await;
+    assert_eq!(ended.status, Status::Failed);
+    assert_eq!(ended.error.unwrap().message, "the run's flow no longer exists");
+
+    let mut paused = started_run(
+        &store,
+        &acme,
+        &new_id(),
+        &definition,
+        Some("r"),
+        timestamp::now_ms(),
+    )
+    .await;
+    let work = paused.next_work(&definition).unwrap();
+    paused.complete(&definition, work, timestamp::now_ms(), timestamp::now_ms());
+    assert!(store.save_execution(&mut paused, Status::Running).await.unwrap());
+    let resumed = runner::resume(
+        &store,
+        &acme.account_id,
+        &paused.execution_id,
+        None,
+        timestamp::now_ms(),
+    )
+    .await;
+    assert!(
+        matches!(resumed, Err(runner::RunChangeError::NotAllowed(_))),
+        "{resumed:?}"
+    );
+    assert_eq!(reread(&store, &paused).await.status, Status::Failed);
 }
 
 #[tokio::test]
@@ -284,114 +371,6 @@ async fn cancel_racing_a_finishing_run_has_exactly_one_winner() {
 }
 
 /// Waits until the run is terminal or paused.
-async fn settle(server: &Server, key: &str, id: &str) -> Value {
-    let give_up = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, run) = answer(server.get(&format!("/invocations/v1/executions/{id}"), key)).await;
-        if !matches!(
-            run["status"].as_str(),
-            Some("queued" | "running" | "compensating")
-        ) {
-            return run;
-        }
-        assert!(Instant::now() < give_up, "never settled: {run}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-#[derive(Deserialize)]
-struct RecordCount {
-    status: Status,
-    started_at: String,
-    duration_ms: Option<u64>,
-}
-
-/// Recounts every run of the account from the records themselves (a test may read them all),
-/// and compares with `GET /v1/usage`.
-async fn assert_usage_matches_records(server: &Server, key: &str) {
-    let (_, who) = answer(server.get("/v1/whoami", key)).await;
-    let items = server
-        .store
-        .client()
-        .query()
-        .table_name(server.store.table())
-        .consistent_read(true)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :exec)")
-        .expression_attribute_values(
-            ":pk",
-            AttributeValue::S(format!("ACCOUNT#{}", who["account_id"].as_str().unwrap())),
-        )
-        .expression_attribute_values(":exec", AttributeValue::S("EXEC#".into()))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    let mut daily: BTreeMap<String, [u64; 4]> = BTreeMap::new();
-    let (mut succeeded, mut failed, mut in_flight, mut durations) = (0u64, 0u64, 0u64, 0u64);
-    let mut by_status: BTreeMap<&str, u64> = BTreeMap::new();
-    for item in items {
-        let record: RecordCount = serde_dynamo::from_item(item).unwrap();
-        let day = daily.entry(record.started_at[..10].to_owned()).or_default();
-        day[0] += 1;
-        match record.status {
-            Status::Succeeded => {
-                succeeded += 1;
-                day[1] += 1;
-            }
-            status if status.is_terminal() => {
-                failed += 1;
-                day[2] += 1;
-                *by_status.entry(status.as_str()).or_default() += 1;
-            }
-            _ => {
-                in_flight += 1;
-                day[3] += 1;
-            }
-        }
-        if record.status.is_terminal() {
-            durations += record.duration_ms.unwrap();
-        }
-    }
-    let (status, usage) = answer(server.get("/v1/usage", key)).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        usage["executions"].as_u64().unwrap(),
-        succeeded + failed + in_flight
-    );
-    assert_eq!(
-        (usage["succeeded"].as_u64(), usage["failed"].as_u64()),
-        (Some(succeeded), Some(failed))
-    );
-    assert_eq!(usage["in_flight"].as_u64(), Some(in_flight));
-    for name in ["failed", "cancelled", "compensation_failed"] {
-        assert_eq!(
-            usage["failed_by_status"][name].as_u64(),
-            Some(*by_status.get(name).unwrap_or(&0)),
-            "{name}"
-        );
-    }
-    let finished = succeeded + failed;
-    if finished == 0 {
-        assert_eq!(usage["success_rate"], Value::Null);
-        assert_eq!(usage["avg_duration_ms"], Value::Null);
-    } else {
-        let rate = (succeeded as f64 / finished as f64 * 10_000.0).round() / 10_000.0;
-        assert_eq!(usage["success_rate"].as_f64(), Some(rate));
-        let mean = (durations as f64 / finished as f64 * 10.0).round() / 10.0;
-        assert_eq!(usage["avg_duration_ms"].as_f64(), Some(mean));
-    }
-    for day in usage["daily"].as_array().unwrap() {
-        let counted = daily
-            .get(day["date"].as_str().unwrap())
-            .copied()
-            .unwrap_or_default();
-        let shown = ["total", "succeeded", "failed", "in_flight"].map(|field| day[field].as_u64().unwrap());
-        assert_eq!(shown, counted, "{day}");
-    }
-}
-
 /// Hundreds of random runs with random waits, concurrent cancels, resumes, retried and
 /// duplicate deliveries: the summary always equals a recount of the records.
 #[tokio::test]

@@ -146,8 +146,12 @@ impl Event {
             raw_path: parts.uri.path().to_owned(),
             query_string_parameters: joined(form_urlencoded::parse(raw_query_string.as_bytes()).into_owned()),
             raw_query_string,
-            headers: joined(parts.headers.iter().filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            // API Gateway passes header bytes on as text; so does this gateway, whatever they are.
+            headers: joined(parts.headers.iter().map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
             })),
             path_parameters,
             request_context,

@@ -2,7 +2,9 @@
 //! seeing each other), accounts with keys, the local gateway served over real HTTP, the sample
 //! events of `events/` as a given account, and the OpenAPI document's checker ([`openapi`]).
 
+pub mod faults;
 pub mod openapi;
+pub mod runs;
 
 use std::sync::LazyLock;
 
@@ -93,6 +95,23 @@ impl Server {
 /// Sends the request; its status and JSON body.
 pub async fn answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
     status_json(request.send().await.unwrap()).await
+}
+
+/// Asserts an error answer: its status, the one error shape, its code, and that its message
+/// mentions `mentions`.
+pub fn assert_error(status: u16, body: &serde_json::Value, expected_status: u16, code: &str, mentions: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    let error = body["error"]
+        .as_object()
+        .unwrap_or_else(|| panic!("error shape: {body}"));
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    assert_eq!(error.len(), 2, "{body}");
+    assert_eq!(error["code"], code, "{body}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains(mentions),
+        "{message:?} should mention {mentions:?}"
+    );
 }
 
 /// Status and JSON body of a response (`Null` when the body is empty).

@@ -14,6 +14,10 @@ use crate::domain::{
 pub const ACTIVE_LIMIT_MS: i64 = 5 * 60 * 1000;
 /// A run may stay paused this long.
 pub const PAUSE_LIMIT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// The most a run's record can take, every growing field counted: the input (128 KiB), the
+/// state (160 KiB), one error (its message at most 4 KiB), 50 step records and the fixed fields.
+/// DynamoDB's item limit is 400 KB; `tests/properties.rs` holds every run below this.
+pub const RECORD_BUDGET_BYTES: usize = 320 * 1024;
 /// A runner holds a run this long without writing; after that another may take it over.
 pub const LEASE_MS: i64 = 30_000;
 
