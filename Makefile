@@ -10,9 +10,10 @@ dev: node_modules
 	cargo run --quiet -p axiom-local
 
 ## Run every test, with DynamoDB Local started and stopped around them: the Rust suites, the
-## function binaries under the Lambda runtime API, then the Console in headless Chromium.
+## function binaries under the Lambda runtime API, API fuzzing (Schemathesis against the OpenAPI
+## document), then the Console in headless Chromium.
 test: node_modules
-	scripts/with-dynamodb-local sh -c 'cargo test --workspace && scripts/lambda-runtime-check && scripts/browser-test'
+	scripts/with-dynamodb-local sh -c 'cargo test --workspace && scripts/lambda-runtime-check && scripts/api-fuzz && scripts/browser-test'
 
 ## Formatting, clippy and the template linter, as CI runs them.
 lint:

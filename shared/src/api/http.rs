@@ -147,6 +147,13 @@ pub fn body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
 }
 
 fn invalid_json(error: &serde_json::Error) -> ApiError {
+    // serde_json's own nesting limit (128) fires before the API's (64): same rule, same answer.
+    if error.to_string().starts_with("recursion limit exceeded") {
+        return ApiError::InvalidRequest(format!(
+            "request body must not nest deeper than {} levels",
+            crate::domain::flows::MAX_DEPTH
+        ));
+    }
     ApiError::InvalidJson(format!(
         "request body is not valid JSON: {}",
         without_position(error)
@@ -275,6 +282,13 @@ mod tests {
         assert_eq!(request.uri().host(), Some("api.example.com"));
         assert_eq!(request.uri().query(), Some("limit=5"));
         assert_eq!(request.headers()["host"], "api.example.com");
+    }
+
+    #[test]
+    fn json_nested_past_serde_s_limit_is_refused_as_too_deep() {
+        let deep = format!("{{\"name\": {}1{}}}", "[".repeat(200), "]".repeat(200));
+        let refused = super::body::<serde_json::Map<String, serde_json::Value>>(&request(&deep)).unwrap_err();
+        assert!(matches!(refused, ApiError::InvalidRequest(message) if message.contains("64 levels")));
     }
 
     #[test]

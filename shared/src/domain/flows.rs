@@ -197,8 +197,10 @@ fn parse_op(
             let ms = object
                 .get("ms")
                 .ok_or_else(|| format!("{at}.ms is required for op `sleep`"))?
-                .as_u64()
-                .filter(|ms| *ms <= MAX_SLEEP_MS)
+                .as_f64()
+                // An integer however it is written (`1000`, `1000.0`, `1e3`), as JSON Schema has it.
+                .filter(|ms| ms.fract() == 0.0 && (0.0..=MAX_SLEEP_MS as f64).contains(ms))
+                .map(|ms| ms as u64)
                 .ok_or_else(|| format!("{at}.ms must be an integer from 0 to {MAX_SLEEP_MS}"))?;
             (Op::Sleep { ms }, &["ms"])
         }
@@ -409,6 +411,18 @@ mod tests {
             error(json!({"steps": [{"id": "t", "op": "set", "value": {"a": {"$from": "x"}}}]}))
                 .contains("must be a JSON pointer")
         );
+    }
+
+    #[test]
+    fn sleep_ms_is_an_integer_however_written() {
+        for ms in [json!(1000), json!(1000.0), json!(1e3)] {
+            let parsed =
+                Definition::parse(&json!({"steps": [{"id": "a", "op": "sleep", "ms": ms}]})).unwrap();
+            assert_eq!(parsed.steps[0].op, Op::Sleep { ms: 1000 });
+        }
+        for ms in [json!(1.5), json!(-1), json!(5001), json!("1")] {
+            assert!(Definition::parse(&json!({"steps": [{"id": "a", "op": "sleep", "ms": ms}]})).is_err());
+        }
     }
 
     #[test]
