@@ -337,6 +337,7 @@ fn error_codes() -> BTreeSet<String> {
         ApiError::PayloadTooLarge,
         ApiError::NotFound(""),
         ApiError::Conflict(String::new()),
+        ApiError::IdempotencyKeyReused,
         ApiError::Unavailable,
         ApiError::Internal,
     ];
@@ -347,6 +348,7 @@ fn error_codes() -> BTreeSet<String> {
             | ApiError::PayloadTooLarge
             | ApiError::NotFound(_)
             | ApiError::Conflict(_)
+            | ApiError::IdempotencyKeyReused
             | ApiError::Unavailable
             | ApiError::Internal => error.code().to_owned(),
             // Answered in API Gateway's shape (`{"message": "Forbidden"}`), not as an error code.

@@ -114,6 +114,25 @@ fn the_table_has_the_key_schema_the_code_creates() {
         .map(|k| (str_of(&k["AttributeName"]), str_of(&k["KeyType"])))
         .collect();
     assert_eq!(index_keys, key_schema(table::WAKE_KEY_SCHEMA));
+    let runs = &properties["GlobalSecondaryIndexes"][1];
+    assert_eq!(runs["IndexName"], table::RUNS_INDEX);
+    assert_eq!(runs["Projection"]["ProjectionType"], "INCLUDE");
+    let projected: Vec<&str> = runs["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(projected, table::RUNS_PROJECTED);
+    let runs_keys: Vec<(&str, &str)> = runs["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (str_of(&k["AttributeName"]), str_of(&k["KeyType"])))
+        .collect();
+    assert_eq!(runs_keys, key_schema(table::RUNS_KEY_SCHEMA));
+    assert_eq!(properties["TimeToLiveSpecification"]["AttributeName"], table::TTL);
+    assert_eq!(properties["TimeToLiveSpecification"]["Enabled"], true);
     assert_eq!(properties["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
     assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(
@@ -135,9 +154,23 @@ fn key_schema(
 fn every_function_gets_only_the_dynamodb_actions_it_uses() {
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
         ("authorizer", vec!["dynamodb:GetItem", "dynamodb:UpdateItem"]),
-        ("create-key", vec!["dynamodb:PutItem"]),
+        ("create-key", vec!["dynamodb:ConditionCheckItem", "dynamodb:PutItem"]),
         ("list-keys", vec!["dynamodb:Query"]),
-        ("revoke-key", vec!["dynamodb:DeleteItem", "dynamodb:GetItem"]),
+        (
+            "revoke-key",
+            vec!["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        ),
+        (
+            "roll-key",
+            vec![
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+        ),
+        ("audit", vec!["dynamodb:Query"]),
         ("whoami", vec![]),
         ("console", vec![]),
         ("flows", vec!["dynamodb:PutItem", "dynamodb:Query"]),
@@ -147,7 +180,12 @@ fn every_function_gets_only_the_dynamodb_actions_it_uses() {
         ),
         (
             "executions",
-            vec!["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            vec![
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ],
         ),
         ("usage", vec!["dynamodb:Query"]),
         (

@@ -2,6 +2,7 @@
 //! client against DynamoDB Local: the authorizer's one GetItem, invoke's one read and one
 //! transaction, usage's one Query, whatever the data.
 
+use axiom_shared::domain::timestamp;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::{
@@ -17,7 +18,7 @@ use axiom_shared::{
     api::{self, authorizer, routes::Function},
     store::Store,
 };
-use axiom_tests::{EVENT, EventSender, account, event, store};
+use axiom_tests::{EVENT, EventSender, account, event, operator, store};
 
 #[derive(Clone, Debug, Default)]
 struct Calls(Arc<Mutex<Vec<String>>>);
@@ -167,7 +168,13 @@ async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
     let caller = EventSender::new().await;
     let flow = caller
         .store
-        .create_flow(&caller.account.account_id, "f".into(), &pause_flow())
+        .create_flow(
+            &caller.account.account_id,
+            "f".into(),
+            &pause_flow(),
+            &operator(),
+            timestamp::now(),
+        )
         .await
         .unwrap();
     let (store, calls) = counted(&caller.store);
@@ -189,7 +196,13 @@ async fn usage_is_one_query_of_day_counters_however_many_runs() {
     assert_eq!(calls.take(), ["Query"]);
     let definition = pause_flow();
     let flow = plain
-        .create_flow(&acme.account_id, "f".into(), &definition)
+        .create_flow(
+            &acme.account_id,
+            "f".into(),
+            &definition,
+            &operator(),
+            timestamp::now(),
+        )
         .await
         .unwrap();
     for _ in 0..40 {
@@ -207,7 +220,7 @@ async fn usage_is_one_query_of_day_counters_however_many_runs() {
             None,
             axiom_shared::domain::timestamp::now_ms(),
         );
-        plain.start_execution(&run).await.unwrap();
+        plain.start_execution(&run, None).await.unwrap();
     }
     let response = api::handle(Function::Usage, &store, usage()).await;
     let summary: serde_json::Value = serde_json::from_slice(response.body()).unwrap();

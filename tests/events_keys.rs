@@ -6,7 +6,7 @@ use axiom_shared::{
     api::{self, authorizer, routes::Function},
     domain::keys::KeyHash,
 };
-use axiom_tests::{EventSender, event, event_as, store, unresponsive_store};
+use axiom_tests::{EventSender, event, event_as, first_page, store, unresponsive_store};
 use serde_json::Value;
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
@@ -29,9 +29,10 @@ async fn create_key_event() {
     assert_eq!(created["name"], "laptop");
     assert_eq!(created["key"].as_str().unwrap().len(), 64);
     let names: Vec<_> = store
-        .list_keys(&acme.account_id)
+        .list_keys(&acme.account_id, &first_page())
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|k| k.name)
         .collect();

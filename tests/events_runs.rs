@@ -13,7 +13,7 @@ use axiom_shared::{
     },
     runner,
 };
-use axiom_tests::{EVENT, EventSender, account, event, event_as};
+use axiom_tests::{EVENT, EventSender, account, event, event_as, operator};
 use serde_json::{Value, json};
 
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
@@ -60,7 +60,13 @@ impl Fixture {
     async fn flow(&self, steps: Value) -> String {
         let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
         self.store
-            .create_flow(&self.account.account_id, "test flow".into(), &definition)
+            .create_flow(
+                &self.account.account_id,
+                "test flow".into(),
+                &definition,
+                &operator(),
+                timestamp::now(),
+            )
             .await
             .unwrap()
             .graph_id
@@ -99,7 +105,7 @@ async fn flows_create_event_saves_a_flow_that_flows_list_lists() {
 
     let (status, listed) = fixture.call(Function::Flows, "flows-list", "-", "-").await;
     assert_eq!(status, 200);
-    assert_eq!(listed, json!({ "flows": [created] }));
+    assert_eq!(listed, json!({ "flows": [created], "next_cursor": null }));
 
     // The saved definition is the sample's, validated.
     let definition = fixture
@@ -374,7 +380,7 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
         now_ms,
     );
     assert_eq!(execution.status, Status::Queued);
-    fixture.store.start_execution(&execution).await.unwrap();
+    fixture.store.start_execution(&execution, None).await.unwrap();
 
     let event = stream_event(&fixture.account.account_id, &execution.execution_id);
     let response = runner::on_stream(&fixture.store, &event.records, now_ms + 60_000).await;
@@ -442,7 +448,7 @@ async fn sweeper_schedule_event_triggers_a_sweep() {
         None,
         started_ms,
     );
-    fixture.store.start_execution(&execution).await.unwrap();
+    fixture.store.start_execution(&execution, None).await.unwrap();
     let sweep = runner::sweep(&fixture.store, timestamp::now_ms()).await;
     assert_eq!(sweep.timed_out, 1, "{sweep:?}");
     let run = fixture

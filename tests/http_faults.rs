@@ -22,6 +22,7 @@ use axiom_shared::{
 use axiom_tests::{
     EVENT, Server, account, answer, assert_error,
     faults::{Fault, Faults},
+    operator,
     runs::{action, assert_usage_matches_records, execution, invoke, save_flow, wait_until},
 };
 use serde_json::{Value, json};
@@ -235,7 +236,7 @@ async fn abandoned_run(
         Some("dead-runner"),
         started,
     );
-    store.start_execution(&execution).await.unwrap();
+    store.start_execution(&execution, None).await.unwrap();
     execution
 }
 
@@ -277,7 +278,13 @@ async fn the_runner_reports_a_run_it_could_not_write_for_redelivery() {
     let (account, _) = account(&store, "acme").await;
     let definition = Definition::parse(&json!({"steps": one_set()})).unwrap();
     let flow = store
-        .create_flow(&account.account_id, "flow".into(), &definition)
+        .create_flow(
+            &account.account_id,
+            "flow".into(),
+            &definition,
+            &operator(),
+            timestamp::now(),
+        )
         .await
         .unwrap();
     let ids = StartIds {
@@ -294,7 +301,7 @@ async fn the_runner_reports_a_run_it_could_not_write_for_redelivery() {
         None,
         timestamp::now_ms(),
     );
-    store.start_execution(&queued).await.unwrap();
+    store.start_execution(&queued, None).await.unwrap();
     let text = axiom_tests::event("runner-stream")
         .replace(EVENT.account_id.as_str(), &account.account_id)
         .replace(EVENT.execution_id.as_str(), &queued.execution_id);

@@ -7,7 +7,7 @@ use axiom_shared::{
     api::authorizer,
     domain::{keys::KeyHash, timestamp},
 };
-use axiom_tests::{Server, account, answer, assert_error, status_json, unresponsive_store};
+use axiom_tests::{Server, account, answer, assert_error, first_page, status_json, unresponsive_store};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -126,7 +126,8 @@ async fn a_created_key_is_returned_once_masked_afterwards_and_works_at_once() {
     let (status, created) = status_json(response).await;
     assert_eq!(status, 201);
     let fields: Vec<_> = created.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(fields.len(), 5, "{created}");
+    assert_eq!(fields.len(), 6, "{created}");
+    assert_eq!(created["expires_at"], Value::Null);
     for field in ["id", "name", "key", "masked", "created_at"] {
         assert!(created.get(field).is_some(), "{field} in {created}");
     }
@@ -175,7 +176,21 @@ async fn the_list_is_newest_first_with_masked_and_last_used() {
     for key in keys {
         let mut fields: Vec<_> = key.as_object().unwrap().keys().map(String::as_str).collect();
         fields.sort();
-        assert_eq!(fields, ["created_at", "id", "last_used_at", "masked", "name"]);
+        assert_eq!(
+            fields,
+            [
+                "created_at",
+                "expires_at",
+                "id",
+                "last_used_at",
+                "last_used_ip",
+                "last_used_user_agent",
+                "masked",
+                "name",
+                "status"
+            ]
+        );
+        assert_eq!(key["status"], "active");
         assert!(key["masked"].as_str().unwrap().contains('…'));
     }
     assert_eq!(keys[0]["last_used_at"], Value::Null, "never used");
@@ -412,7 +427,12 @@ async fn a_concurrent_burst_writes_last_used_at_once() {
     // And over HTTP: a burst leaves last_used_at set, once.
     let responses = join_all((0..20).map(|_| server.get("/v1/whoami", &raw).send())).await;
     assert!(responses.iter().all(|r| r.as_ref().unwrap().status() == 200));
-    let keys = server.store.list_keys(&acme.account_id).await.unwrap();
+    let keys = server
+        .store
+        .list_keys(&acme.account_id, &first_page())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         keys[0].last_used_at.as_deref(),
         Some(timestamp::format(now).as_str())

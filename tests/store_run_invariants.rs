@@ -13,7 +13,7 @@ use axiom_shared::{
     store::Store,
 };
 use axiom_tests::{
-    Server, account, answer,
+    Server, account, answer, operator,
     runs::{assert_usage_matches_records, settle},
     store,
 };
@@ -27,7 +27,13 @@ fn definition(steps: Value) -> Definition {
 async fn saved_flow(store: &Store, account: &Account, steps: Value) -> (String, Definition) {
     let definition = definition(steps);
     let flow = store
-        .create_flow(&account.account_id, "flow".into(), &definition)
+        .create_flow(
+            &account.account_id,
+            "flow".into(),
+            &definition,
+            &operator(),
+            timestamp::now(),
+        )
         .await
         .unwrap();
     (flow.graph_id, definition)
@@ -49,7 +55,7 @@ async fn started_run(
         key_id: "key".into(),
     };
     let execution = Execution::start(ids, definition, "{}".into(), json!({}), owner, started_ms);
-    store.start_execution(&execution).await.unwrap();
+    store.start_execution(&execution, None).await.unwrap();
     execution
 }
 
@@ -228,12 +234,20 @@ async fn resume_and_cancel_honour_the_deadlines_before_any_sweep() {
         assert!(store.save_execution(&mut paused, Status::Running).await.unwrap());
         stale.push(paused);
     }
-    let resumed = runner::resume(&store, &acme.account_id, &stale[0].execution_id, None, now).await;
+    let resumed = runner::resume(
+        &store,
+        &acme.account_id,
+        &stale[0].execution_id,
+        None,
+        &operator(),
+        now,
+    )
+    .await;
     assert!(
         matches!(&resumed, Err(runner::RunChangeError::NotAllowed(refused)) if refused.status == "failed"),
         "{resumed:?}"
     );
-    let cancelled = runner::cancel(&store, &acme.account_id, &stale[1].execution_id).await;
+    let cancelled = runner::cancel(&store, &acme.account_id, &stale[1].execution_id, &operator()).await;
     assert!(
         matches!(cancelled, Err(runner::RunChangeError::NotAllowed(_))),
         "{cancelled:?}"
@@ -261,7 +275,7 @@ async fn resume_and_cancel_honour_the_deadlines_before_any_sweep() {
         now - ACTIVE_LIMIT_MS - 1,
     )
     .await;
-    let cancelled = runner::cancel(&store, &acme.account_id, &active.execution_id).await;
+    let cancelled = runner::cancel(&store, &acme.account_id, &active.execution_id, &operator()).await;
     assert!(
         matches!(cancelled, Err(runner::RunChangeError::NotAllowed(_))),
         "{cancelled:?}"
@@ -299,6 +313,7 @@ async fn a_run_whose_flow_is_gone_ends_failed_when_picked_up_or_resumed() {
         &acme.account_id,
         &paused.execution_id,
         None,
+        &operator(),
         timestamp::now_ms(),
     )
     .await;

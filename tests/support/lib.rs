@@ -9,8 +9,13 @@ pub mod runs;
 use std::sync::LazyLock;
 
 use axiom_shared::{
-    domain::{accounts::Account, ids::new_id},
-    store::{Store, client, table},
+    domain::{
+        accounts::Account,
+        audit::Actor,
+        ids::new_id,
+        pages::{MAX_LIMIT, PageRequest},
+    },
+    store::{NewKey, Store, client, table},
 };
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -38,6 +43,24 @@ pub async fn unresponsive_store() -> Store {
         }
     });
     Store::new(client::local_dynamodb_client(&endpoint).await, "unreachable")
+}
+
+/// The operator: the actor of the changes tests make straight through the store.
+pub fn operator() -> Actor {
+    Actor::default()
+}
+
+/// A first page as large as a page gets.
+pub fn first_page() -> PageRequest {
+    PageRequest::first(MAX_LIMIT)
+}
+
+/// A key to mint, that never expires.
+pub fn new_key(name: &str) -> NewKey {
+    NewKey {
+        name: name.to_owned(),
+        expires_at: None,
+    }
 }
 
 /// An account with its first key; returns the account and the raw key.
@@ -177,9 +200,10 @@ impl EventSender {
         let store = store().await;
         let (account, raw) = account(&store, "acme").await;
         let key_id = store
-            .list_keys(&account.account_id)
+            .list_keys(&account.account_id, &first_page())
             .await
-            .expect("list the first key")[0]
+            .expect("list the first key")
+            .items[0]
             .key_id
             .clone();
         Self {

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::Caller;
 use crate::{
     domain::{
-        keys::{self, Credential, KeyHash, LAST_USED_INTERVAL},
+        keys::{self, Credential, KeyHash, LAST_USED_INTERVAL, UseOrigin},
         timestamp,
     },
     store::{Store, StoreError},
@@ -39,6 +39,8 @@ pub enum Decision {
     },
     /// The key has the right form but is unknown or revoked.
     Unknown,
+    /// The key has reached its `expires_at`.
+    Expired,
     Refused(Refusal),
 }
 
@@ -75,7 +77,13 @@ pub async fn decide(
         tracing::info!(key_hash = hash.log_prefix(), "refused an unknown or revoked key");
         return Ok(Decision::Unknown);
     };
-    let recorded_use = record_use_if_due(store, &hash, &credential, now).await;
+    if credential.is_expired(&timestamp::format(now)) {
+        tracing::info!(key_hash = hash.log_prefix(), "refused an expired key");
+        return Ok(Decision::Expired);
+    }
+    let http = &request.request_context.http;
+    let origin = UseOrigin::new(http.source_ip.as_deref(), http.user_agent.as_deref());
+    let recorded_use = record_use_if_due(store, &hash, &credential, &origin, now).await;
     Ok(Decision::Allow {
         credential,
         recorded_use,
@@ -92,6 +100,7 @@ async fn record_use_if_due(
     store: &Store,
     hash: &KeyHash,
     credential: &Credential,
+    origin: &UseOrigin,
     now: OffsetDateTime,
 ) -> bool {
     let cutoff = timestamp::format_before(now, LAST_USED_INTERVAL);
@@ -102,7 +111,12 @@ async fn record_use_if_due(
     {
         return false;
     }
-    match tokio::time::timeout(RECORD_USE_BUDGET, store.record_key_use(hash, credential, now)).await {
+    match tokio::time::timeout(
+        RECORD_USE_BUDGET,
+        store.record_key_use(hash, credential, origin, now),
+    )
+    .await
+    {
         Ok(Ok(recorded)) => recorded,
         Ok(Err(error)) => {
             tracing::warn!(key_hash = hash.log_prefix(), %error, "could not record key use");
@@ -191,6 +205,7 @@ mod tests {
             tenant: "acme".into(),
             email: "e@x.io".into(),
             key_id: "k".into(),
+            expires_at: None,
             last_used_at: None,
         };
         let allow = Decision::Allow {

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ApiError;
-use crate::domain::{accounts::Account, keys::Credential};
+use crate::domain::{
+    accounts::Account,
+    audit::Actor,
+    keys::{Credential, UseOrigin},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
@@ -30,6 +34,17 @@ impl Caller {
                 tracing::error!("request reached a handler without the authorizer's context");
                 ApiError::Internal
             })
+    }
+
+    /// The caller as the actor of a change (for its audit event), with the request's origin.
+    pub fn actor(&self, req: &Request) -> Actor {
+        let (ip, user_agent) = super::http::origin(req);
+        let origin = UseOrigin::new(ip, user_agent);
+        Actor {
+            key_id: Some(self.key_id.clone()),
+            source_ip: origin.ip,
+            user_agent: origin.user_agent,
+        }
     }
 
     /// The authorizer's response context that [`Caller::of`] reads back.

@@ -18,6 +18,8 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("this Idempotency-Key was used with another graph_id or input in the last 24 hours")]
+    IdempotencyKeyReused,
     /// The key making the request was revoked after the authorizer allowed the request and
     /// before the request's write: answered exactly as the authorizer answers a revoked key.
     #[error("Forbidden")]
@@ -39,7 +41,7 @@ impl ApiError {
             Self::InvalidJson(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::Revoked => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,6 +55,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Revoked => "forbidden",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal_error",
@@ -76,6 +79,16 @@ impl ApiError {
                 self.status(),
                 &serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}),
             ),
+        }
+    }
+}
+
+impl ApiError {
+    /// A list's store error: a position the store did not hand out is the cursor's fault.
+    pub fn from_listing(error: StoreError) -> Self {
+        match error {
+            StoreError::BadPosition => Self::InvalidRequest("cursor is not one this list gave".into()),
+            other => other.into(),
         }
     }
 }

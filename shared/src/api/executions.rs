@@ -2,18 +2,20 @@
 //! (budgets, retries) are the runner's; this file only speaks HTTP.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiError, Caller, http};
 use crate::{
     domain::{
-        executions::{Execution, StartIds},
+        executions::{Execution, RunFilter, RunSummary, StartIds, Status},
         flows::{self, MAX_DEPTH, MAX_INPUT_BYTES},
-        ids::new_id,
+        idempotency::{IdempotencyKey, MAX_KEY_LEN},
+        ids::{is_plausible_id, new_id},
+        pages::Page,
         timestamp,
     },
-    runner::{self, RunChangeError},
+    runner::{self, Invocation, InvokeError, RunChangeError},
     store::Store,
 };
 
@@ -67,6 +69,15 @@ fn input_text(input: &Value) -> Result<String, ApiError> {
     Ok(text)
 }
 
+impl From<InvokeError> for ApiError {
+    fn from(error: InvokeError) -> Self {
+        match error {
+            InvokeError::KeyReused => Self::IdempotencyKeyReused,
+            InvokeError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<RunChangeError> for ApiError {
     fn from(error: RunChangeError) -> Self {
         match error {
@@ -78,33 +89,101 @@ impl From<RunChangeError> for ApiError {
     }
 }
 
-/// `POST /invocations/v1/flows/invoke`: one read of the flow and one transaction start the run.
+/// `POST /invocations/v1/flows/invoke`: one read of the flow and one transaction start the run
+/// (with an `Idempotency-Key`, one read of its binding first).
 pub async fn invoke(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let started = timestamp::now_ms();
+    let idempotency_key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(IdempotencyKey::parse)
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(format!(
+                        "Idempotency-Key must be 1 to {MAX_KEY_LEN} printable ASCII characters"
+                    ))
+                })?,
+        ),
+    };
     let body: InvokeBody = http::body(&req)?;
-    let input = input_text(&body.input)?;
+    let input_text = input_text(&body.input)?;
     let definition = store
         .flow_definition(&caller.account.account_id, &body.graph_id)
         .await?
         .ok_or(ApiError::NotFound("flow not found"))?;
-    let ids = StartIds {
-        execution_id: new_id(),
-        account_id: caller.account.account_id.clone(),
-        graph_id: body.graph_id,
-        key_id: caller.key_id.clone(),
+    let invocation = Invocation {
+        ids: StartIds {
+            execution_id: new_id(),
+            account_id: caller.account.account_id.clone(),
+            graph_id: body.graph_id,
+            key_id: caller.key_id.clone(),
+        },
+        input_text,
+        input: body.input,
+        wait: body.wait,
+        idempotency_key,
     };
-    let execution = runner::start(store, ids, &definition, input, body.input, body.wait, started).await?;
+    let execution = runner::invoke(store, &definition, invocation, started).await?;
     Ok(execution_response(&execution))
 }
 
-/// The `executions` function: read, cancel and resume, by the route matched.
+/// The name of the runs list in its cursors.
+const RUNS_LIST: &str = "executions";
+
+#[derive(Serialize)]
+struct RunList {
+    executions: Vec<RunSummary>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /invocations/v1/executions?status&graph_id`: the account's runs, newest first.
+async fn list(store: &Store, caller: &Caller, req: &Request) -> Result<Response<Body>, ApiError> {
+    let account_id = &caller.account.account_id;
+    let status = http::query_param(req, "status")
+        .map(|text| {
+            serde_json::from_value::<Status>(Value::String(text.to_owned()))
+                .map_err(|_| ApiError::InvalidRequest(format!("status: `{text}` is not an execution status")))
+        })
+        .transpose()?;
+    let filter = RunFilter {
+        status,
+        graph_id: http::query_param(req, "graph_id").map(str::to_owned),
+    };
+    let page = http::page_request(req, account_id, RUNS_LIST)?;
+    let page = match &filter.graph_id {
+        // An id of another form names no flow: an empty list, without a query.
+        Some(graph_id) if !is_plausible_id(graph_id) => Page {
+            items: Vec::new(),
+            next: None,
+        },
+        _ => store
+            .list_executions(account_id, &filter, &page)
+            .await
+            .map_err(ApiError::from_listing)?,
+    };
+    let next_cursor = http::next_cursor(account_id, RUNS_LIST, page.next);
+    Ok(http::json(
+        StatusCode::OK,
+        &RunList {
+            executions: page.items,
+            next_cursor,
+        },
+    ))
+}
+
+/// The `executions` function: list, read, cancel and resume, by the route matched.
 pub async fn executions(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
+    if http::route_key(&req) == Some("GET /invocations/v1/executions") {
+        return list(store, caller, &req).await;
+    }
     let id = http::path_param(&req, "id").ok_or(EXECUTION_NOT_FOUND)?;
     let account_id = &caller.account.account_id;
     match http::route_key(&req) {
         Some(key) if key.ends_with("/cancel") => {
             let CancelBody {} = http::optional_body(&req)?;
-            let execution = runner::cancel(store, account_id, id).await?;
+            let execution = runner::cancel(store, account_id, id, &caller.actor(&req)).await?;
             Ok(http::json(StatusCode::OK, &execution.view()))
         }
         Some(key) if key.ends_with("/resume") => {
@@ -113,7 +192,8 @@ pub async fn executions(store: &Store, caller: &Caller, req: Request) -> Result<
             if let Some(input) = &body.input {
                 input_text(input)?;
             }
-            let execution = runner::resume(store, account_id, id, body.input, started).await?;
+            let execution =
+                runner::resume(store, account_id, id, body.input, &caller.actor(&req), started).await?;
             Ok(execution_response(&execution))
         }
         _ => {

@@ -8,7 +8,7 @@ use super::{ApiError, Caller, http};
 use crate::{
     domain::{
         flows::{Definition, FlowSummary, MAX_DEFINITION_BYTES},
-        names,
+        names, timestamp,
     },
     store::Store,
 };
@@ -30,14 +30,18 @@ struct ReceivedDefinition<'a> {
 #[derive(Serialize)]
 struct FlowList {
     flows: Vec<FlowSummary>,
+    next_cursor: Option<String>,
 }
+
+/// The name of the flows list in its cursors.
+const FLOWS_LIST: &str = "flows";
 
 /// The `flows` function: `POST` and `GET /v1/flows`.
 pub async fn flows(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
     if req.method() == "POST" {
         create_flow(store, caller, req).await
     } else {
-        list_flows(store, caller).await
+        list_flows(store, caller, req).await
     }
 }
 
@@ -58,14 +62,31 @@ async fn create_flow(store: &Store, caller: &Caller, req: Request) -> Result<Res
     }
     let definition = Definition::parse(&body.definition).map_err(ApiError::InvalidRequest)?;
     let flow = store
-        .create_flow(&caller.account.account_id, name, &definition)
+        .create_flow(
+            &caller.account.account_id,
+            name,
+            &definition,
+            &caller.actor(&req),
+            timestamp::now(),
+        )
         .await?;
     tracing::info!(graph_id = flow.graph_id, "saved a flow");
     Ok(http::json(StatusCode::CREATED, &flow))
 }
 
 /// `GET /v1/flows`
-async fn list_flows(store: &Store, caller: &Caller) -> Result<Response<Body>, ApiError> {
-    let flows = store.list_flows(&caller.account.account_id).await?;
-    Ok(http::json(StatusCode::OK, &FlowList { flows }))
+async fn list_flows(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
+    let account_id = &caller.account.account_id;
+    let page = store
+        .list_flows(account_id, &http::page_request(&req, account_id, FLOWS_LIST)?)
+        .await
+        .map_err(ApiError::from_listing)?;
+    let next_cursor = http::next_cursor(account_id, FLOWS_LIST, page.next);
+    Ok(http::json(
+        StatusCode::OK,
+        &FlowList {
+            flows: page.items,
+            next_cursor,
+        },
+    ))
 }

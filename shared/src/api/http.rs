@@ -9,7 +9,10 @@ use lambda_http::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use super::ApiError;
+use crate::domain::pages::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -190,6 +193,75 @@ pub fn route_key(req: &Request) -> Option<&str> {
 /// A path parameter of the matched route.
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.path_parameters_ref().and_then(|params| params.first(name))
+}
+
+/// A query string parameter.
+pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref()
+        .and_then(|params| params.first(name))
+}
+
+/// The request's source IP and User-Agent, as API Gateway saw them.
+pub fn origin(req: &Request) -> (Option<&str>, Option<&str>) {
+    match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => (
+            context.http.source_ip.as_deref(),
+            context.http.user_agent.as_deref(),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// What a page cursor holds: whose list, which list, and the store's position in it. Opaque
+/// to clients (base64 of JSON); checked on the way back, so a cursor from another account or
+/// list, or a changed one, is a 400 and never shows anything but the caller's own items.
+#[derive(Serialize, serde::Deserialize)]
+struct Cursor {
+    #[serde(rename = "a")]
+    account_id: String,
+    #[serde(rename = "l")]
+    list: String,
+    #[serde(rename = "p")]
+    position: String,
+}
+
+/// The page a list request asks for: `limit` (1 to 100, default 50) and `cursor`.
+pub fn page_request(req: &Request, account_id: &str, list: &str) -> Result<PageRequest, ApiError> {
+    let limit = match query_param(req, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                ApiError::InvalidRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+            })?,
+    };
+    let after = match query_param(req, "cursor") {
+        None => None,
+        Some(text) => {
+            let cursor: Cursor = URL_SAFE_NO_PAD
+                .decode(text)
+                .ok()
+                .and_then(|json| serde_json::from_slice(&json).ok())
+                .filter(|cursor: &Cursor| cursor.account_id == account_id && cursor.list == list)
+                .ok_or_else(|| ApiError::InvalidRequest("cursor is not one this list gave".into()))?;
+            Some(cursor.position)
+        }
+    };
+    Ok(PageRequest { limit, after })
+}
+
+/// The cursor of the page after this one, for the response's `next_cursor`.
+pub fn next_cursor(account_id: &str, list: &str, next: Option<String>) -> Option<String> {
+    next.map(|position| {
+        let cursor = Cursor {
+            account_id: account_id.to_owned(),
+            list: list.to_owned(),
+            position,
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).expect("a cursor serializes"))
+    })
 }
 
 #[cfg(test)]

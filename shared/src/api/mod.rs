@@ -7,6 +7,7 @@
 //! entry points and the local gateway alike. Two routes need no database: `whoami` (answered from
 //! the caller alone) and the public Console.
 
+mod audit;
 pub mod authorizer;
 mod caller;
 pub mod console;
@@ -18,11 +19,12 @@ mod keys;
 pub mod routes;
 mod usage;
 
+pub use audit::audit_events;
 pub use caller::Caller;
 pub use error::ApiError;
 pub use executions::{executions, invoke};
 pub use flows::flows;
-pub use keys::{create_key, list_keys, revoke_key, whoami};
+pub use keys::{create_key, list_keys, revoke_key, roll_key, whoami};
 pub use usage::usage;
 
 use lambda_http::{Body, Request, Response};
@@ -57,6 +59,8 @@ pub async fn handle(function: Function, store: &Store, req: Request) -> Response
         Function::CreateKey => respond(create_key, store, req).await,
         Function::ListKeys => respond(list_keys, store, req).await,
         Function::RevokeKey => respond(revoke_key, store, req).await,
+        Function::RollKey => respond(roll_key, store, req).await,
+        Function::Audit => respond(audit_events, store, req).await,
         Function::Whoami => respond_whoami(&req),
         Function::Flows => respond(flows, store, req).await,
         Function::Invoke => respond(invoke, store, req).await,

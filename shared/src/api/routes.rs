@@ -9,11 +9,13 @@ pub enum Function {
     CreateKey,
     ListKeys,
     RevokeKey,
+    RollKey,
     Whoami,
     Flows,
     Invoke,
     Executions,
     Usage,
+    Audit,
     Console,
 }
 
@@ -23,11 +25,13 @@ impl Function {
             Self::CreateKey => "create-key",
             Self::ListKeys => "list-keys",
             Self::RevokeKey => "revoke-key",
+            Self::RollKey => "roll-key",
             Self::Whoami => "whoami",
             Self::Flows => "flows",
             Self::Invoke => "invoke",
             Self::Executions => "executions",
             Self::Usage => "usage",
+            Self::Audit => "audit",
             Self::Console => "console",
         }
     }
@@ -86,10 +90,12 @@ pub const ROUTES: &[Route] = &[
     api("POST", "/v1/api-keys", Function::CreateKey),
     api("GET", "/v1/api-keys", Function::ListKeys),
     api("DELETE", "/v1/api-keys/{id}", Function::RevokeKey),
+    api("POST", "/v1/api-keys/{id}/roll", Function::RollKey),
     api("GET", "/v1/whoami", Function::Whoami),
     api("POST", "/v1/flows", Function::Flows),
     api("GET", "/v1/flows", Function::Flows),
     api("POST", "/invocations/v1/flows/invoke", Function::Invoke),
+    api("GET", "/invocations/v1/executions", Function::Executions),
     api("GET", "/invocations/v1/executions/{id}", Function::Executions),
     api(
         "POST",
@@ -102,6 +108,7 @@ pub const ROUTES: &[Route] = &[
         Function::Executions,
     ),
     api("GET", "/v1/usage", Function::Usage),
+    api("GET", "/v1/audit-events", Function::Audit),
     Route {
         method: "GET",
         path: "/console/{proxy+}",

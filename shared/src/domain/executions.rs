@@ -504,6 +504,28 @@ impl Execution {
     }
 }
 
+/// A run as listed: no input, state or output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub execution_id: String,
+    pub graph_id: String,
+    pub key_id: String,
+    pub status: Status,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
+/// Which runs a list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    pub status: Option<Status>,
+    pub graph_id: Option<String>,
+}
+
+/// How long a run's record is kept after it ends (then cleaned up; usage counters stay).
+pub const RECORD_KEPT_FOR_MS: i64 = 90 * 24 * 60 * 60 * 1000;
+
 /// Names a run: enough to read it again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunRef {

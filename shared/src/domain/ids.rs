@@ -12,9 +12,30 @@ pub fn is_plausible_id(id: &str) -> bool {
     id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
+/// Which of `shards` an id falls in: FNV-1a of its text, so ids (whose last characters are
+/// random) spread evenly whatever their alphabet.
+pub fn shard_of(id: &str, shards: u32) -> u32 {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    });
+    (hash % u64::from(shards)) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_ids_spread_evenly_over_shards() {
+        let mut counts = [0u32; 8];
+        for _ in 0..8_000 {
+            counts[shard_of(&new_id(), 8) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|count| (800..1200).contains(count)),
+            "{counts:?}"
+        );
+    }
 
     #[test]
     fn new_ids_are_plausible() {

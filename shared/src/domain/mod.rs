@@ -3,10 +3,13 @@
 //! clock, for callers that need the current time).
 
 pub mod accounts;
+pub mod audit;
 pub mod executions;
 pub mod flows;
+pub mod idempotency;
 pub mod ids;
 pub mod keys;
 pub mod names;
+pub mod pages;
 pub mod timestamp;
 pub mod usage;

@@ -25,11 +25,15 @@ pub fn now_ms() -> i64 {
     (now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The time of epoch milliseconds.
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .expect("epoch milliseconds of this era are in range")
+}
+
 /// The formatted time of epoch milliseconds.
 pub fn format_ms(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .expect("epoch milliseconds of this era are in range");
-    format(t)
+    format(from_ms(ms))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ mod requests;
 mod sweep;
 mod trigger;
 
-pub use requests::{RunChangeError, cancel, resume, start};
+pub use requests::{Invocation, InvokeError, RunChangeError, cancel, invoke, resume};
 pub use sweep::{Sweep, sweep};
 pub use trigger::on_stream;
 

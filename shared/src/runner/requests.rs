@@ -1,13 +1,16 @@
-//! What the API asks of runs: start one (carrying it on inline when the caller waits), cancel
-//! and resume, each retried after losing a race with a runner.
+//! What the API asks of runs: start one (carrying it on inline when the caller waits, once per
+//! `Idempotency-Key`), cancel and resume (each with its audit event), each retried after losing
+//! a race with a runner.
 
 use serde_json::Value;
 
 use super::{WRITE_ATTEMPTS, carry_on_inline, end, runner_id};
 use crate::{
     domain::{
+        audit::{Action, Actor, AuditEvent, Target},
         executions::{Execution, NotAllowed, StartIds},
         flows::{Definition, StateCap},
+        idempotency::{self, IdempotencyKey, IdempotencyRecord},
         timestamp,
     },
     store::{Store, StoreError},
@@ -31,21 +34,77 @@ pub enum RunChangeError {
     Store(#[from] StoreError),
 }
 
-/// Records a new run (queued, or claimed by this request when it waits) and, when it waits,
-/// carries it on until it pauses or ends or the inline budget is spent.
-pub async fn start(
+/// An invoke: the run to start and how.
+pub struct Invocation {
+    pub ids: StartIds,
+    pub input_text: String,
+    pub input: Value,
+    pub wait: bool,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// Why an invoke started nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The `Idempotency-Key` is bound to a run of another `graph_id` or `input` (a 409).
+    #[error("this Idempotency-Key was used with another graph_id or input in the last 24 hours")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts a run (queued, or claimed by this request when it waits) and, when it waits, carries
+/// it on until it pauses or ends or the inline budget is spent. With an `Idempotency-Key` bound
+/// to a run of the same request in the last 24 hours, starts nothing and answers that run as it
+/// is now; concurrent repeats all get the run of the one that bound the key.
+pub async fn invoke(
     store: &Store,
-    ids: StartIds,
     definition: &Definition,
-    input_text: String,
-    input: Value,
-    wait: bool,
+    invocation: Invocation,
     started_ms: i64,
-) -> Result<Execution, StoreError> {
-    let owner = wait.then(|| runner_id("invoke"));
-    let execution = Execution::start(ids, definition, input_text, input, owner.as_deref(), started_ms);
-    match store.start_execution(&execution).await {
-        Ok(()) => {}
+) -> Result<Execution, InvokeError> {
+    let account_id = invocation.ids.account_id.clone();
+    let binding = match &invocation.idempotency_key {
+        None => None,
+        Some(key) => {
+            let fingerprint = idempotency::fingerprint(&invocation.ids.graph_id, &invocation.input);
+            if let Some(run) = bound_run(store, &account_id, &key.hash(), &fingerprint, started_ms).await? {
+                return Ok(run);
+            }
+            Some(IdempotencyRecord {
+                key_hash: key.hash(),
+                fingerprint,
+                execution_id: invocation.ids.execution_id.clone(),
+                expires_at_ms: started_ms + idempotency::WINDOW_MS,
+            })
+        }
+    };
+    let owner = invocation.wait.then(|| runner_id("invoke"));
+    let execution = Execution::start(
+        invocation.ids,
+        definition,
+        invocation.input_text,
+        invocation.input,
+        owner.as_deref(),
+        started_ms,
+    );
+    match store.start_execution(&execution, binding.as_ref()).await {
+        Ok(true) => {}
+        // Another request bound the key first: its run is the answer.
+        Ok(false) => {
+            let binding = binding.expect("only a binding can be taken");
+            return bound_run(
+                store,
+                &account_id,
+                &binding.key_hash,
+                &binding.fingerprint,
+                started_ms,
+            )
+            .await?
+            .ok_or_else(|| {
+                StoreError::Unavailable("an Idempotency-Key's run could not be read".into()).into()
+            });
+        }
         // The write may have landed with its answer lost: then the run exists, and is this one.
         Err(StoreError::Unavailable(_))
             if matches!(
@@ -54,14 +113,38 @@ pub async fn start(
                     .await,
                 Ok(Some(_))
             ) => {}
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     }
-    tracing::info!(execution_id = execution.execution_id, wait, "started a run");
-    Ok(if wait {
+    tracing::info!(
+        execution_id = execution.execution_id,
+        wait = invocation.wait,
+        "started a run"
+    );
+    Ok(if invocation.wait {
         carry_on_inline(store, definition, execution, started_ms).await
     } else {
         execution
     })
+}
+
+/// The run a live `Idempotency-Key` binding names, if the request matches it.
+async fn bound_run(
+    store: &Store,
+    account_id: &str,
+    key_hash: &str,
+    fingerprint: &str,
+    now_ms: i64,
+) -> Result<Option<Execution>, InvokeError> {
+    let Some(record) = store.idempotency(account_id, key_hash).await? else {
+        return Ok(None);
+    };
+    if !record.is_live(now_ms) {
+        return Ok(None);
+    }
+    if record.fingerprint != fingerprint {
+        return Err(InvokeError::KeyReused);
+    }
+    Ok(store.get_execution(account_id, &record.execution_id).await?)
 }
 
 async fn read(store: &Store, account_id: &str, execution_id: &str) -> Result<Execution, RunChangeError> {
@@ -96,6 +179,7 @@ pub async fn cancel(
     store: &Store,
     account_id: &str,
     execution_id: &str,
+    actor: &Actor,
 ) -> Result<Execution, RunChangeError> {
     for _ in 0..WRITE_ATTEMPTS {
         let now = timestamp::now_ms();
@@ -104,7 +188,16 @@ pub async fn cancel(
         };
         let previous = execution.status;
         execution.cancel(now)?;
-        if store.save_execution(&mut execution, previous).await? {
+        let event = AuditEvent::new(
+            Action::ExecutionCancelled,
+            actor,
+            Target::execution(execution_id),
+            timestamp::from_ms(now),
+        );
+        if store
+            .save_execution_recorded(&mut execution, previous, Some(&event))
+            .await?
+        {
             tracing::info!(execution_id, "cancelled a run");
             return Ok(execution);
         }
@@ -119,6 +212,7 @@ pub async fn resume(
     account_id: &str,
     execution_id: &str,
     input: Option<Value>,
+    actor: &Actor,
     started_ms: i64,
 ) -> Result<Execution, RunChangeError> {
     let owner = runner_id("resume");
@@ -148,7 +242,16 @@ pub async fn resume(
             continue;
         };
         execution.resume(&definition, input.clone(), &owner, now)??;
-        if store.save_execution(&mut execution, previous).await? {
+        let event = AuditEvent::new(
+            Action::ExecutionResumed,
+            actor,
+            Target::execution(execution_id),
+            timestamp::from_ms(now),
+        );
+        if store
+            .save_execution_recorded(&mut execution, previous, Some(&event))
+            .await?
+        {
             tracing::info!(execution_id, "resumed a run");
             return Ok(carry_on_inline(store, &definition, execution, started_ms).await);
         }

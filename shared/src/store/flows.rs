@@ -2,10 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, account_pk, query_all};
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, account_pk};
 use crate::domain::{
+    audit::{Action, Actor, AuditEvent, Target},
     flows::{Definition, FlowSummary},
     ids::{is_plausible_id, new_id},
+    pages::{Page, PageRequest},
     timestamp,
 };
 
@@ -26,16 +30,19 @@ fn flow_sk(graph_id: &str) -> String {
 }
 
 impl Store {
+    /// Saves a flow, with its `flow.created` event, in one transaction.
     pub async fn create_flow(
         &self,
         account_id: &str,
         name: String,
         definition: &Definition,
+        actor: &Actor,
+        now: OffsetDateTime,
     ) -> Result<FlowSummary, StoreError> {
         let summary = FlowSummary {
             graph_id: new_id(),
             name,
-            created_at: timestamp::format(timestamp::now()),
+            created_at: timestamp::format(now),
         };
         let item = FlowItem {
             pk: account_pk(account_id),
@@ -43,23 +50,24 @@ impl Store {
             summary: summary.clone(),
             definition: serde_json::to_string(definition).expect("definitions serialize"),
         };
-        self.client
-            .put_item()
-            .table_name(&*self.table)
-            .set_item(Some(serde_dynamo::to_item(&item)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await?;
+        let event = AuditEvent::new(Action::FlowCreated, actor, Target::flow(&summary.graph_id), now);
+        let items = vec![
+            self.put(&item, "attribute_not_exists(pk)")?,
+            self.audit_put(account_id, &event)?,
+        ];
+        self.transact(items).await?;
         Ok(summary)
     }
 
-    /// The account's flows, newest first, without their definitions.
-    pub async fn list_flows(&self, account_id: &str) -> Result<Vec<FlowSummary>, StoreError> {
-        let query = self
-            .newest_first(account_id, FLOW_SK_PREFIX)
-            .projection_expression("graph_id, #name, created_at")
-            .expression_attribute_names("#name", "name");
-        query_all(query).await
+    /// One page of the account's flows, newest first, without their definitions.
+    pub async fn list_flows(
+        &self,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<FlowSummary>, StoreError> {
+        let projection = ("sk, graph_id, #name, created_at", &[("#name", "name")][..]);
+        self.account_page(account_id, FLOW_SK_PREFIX, page, Some(projection))
+            .await
     }
 
     /// The definition of one of the account's flows; another account's flow is `None`.

@@ -3,6 +3,7 @@
 //! it, one file per concept (keys, flows, executions, usage) adds its methods to [`Store`], and
 //! [`stream`] reads the table's stream records.
 
+mod audit;
 pub mod client;
 mod executions;
 mod flows;
@@ -12,6 +13,7 @@ pub mod table;
 mod usage;
 
 pub use executions::WAKE_SHARDS;
+pub use keys::{KeyRoll, NewKey, RolledKey};
 
 use std::time::Duration;
 
@@ -27,7 +29,8 @@ use serde::Serialize;
 use self::table::{PARTITION_KEY, SORT_KEY};
 use crate::domain::{
     executions::{Execution, RunRef},
-    ids::new_id,
+    ids::{is_plausible_id, new_id},
+    pages::{Page, PageRequest},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,12 @@ pub enum StoreError {
     /// key still existing).
     #[error("a condition of the write did not hold")]
     ConditionFailed,
+    /// The key has expired (it cannot be rolled).
+    #[error("expired")]
+    Expired,
+    /// A page position that this store did not hand out.
+    #[error("not a position of this list")]
+    BadPosition,
     /// DynamoDB is throttling, conflicting, slow or unreachable, after the retries: the same
     /// request may succeed a moment later (an API answers 503).
     #[error("DynamoDB is unavailable: {0}")]
@@ -212,6 +221,54 @@ impl Store {
         if let Err(error) = read {
             tracing::warn!(error = %DisplayErrorContext(error), "could not warm the DynamoDB connection");
         }
+    }
+}
+
+impl Store {
+    /// One page of the account's items under `prefix` (whose ids are UUIDv7), newest first,
+    /// optionally only some attributes (`projection`, which must name `sk`). One Query: it asks
+    /// for one item more than the page to know whether another page follows.
+    async fn account_page<T: serde::de::DeserializeOwned>(
+        &self,
+        account_id: &str,
+        prefix: &str,
+        page: &PageRequest,
+        projection: Option<(&str, &[(&str, &str)])>,
+    ) -> Result<Page<T>, StoreError> {
+        let mut query = self
+            .newest_first(account_id, prefix)
+            .limit(i32::try_from(page.limit + 1).unwrap_or(i32::MAX));
+        if let Some((expression, names)) = projection {
+            query = query.projection_expression(expression);
+            for (placeholder, name) in names {
+                query = query.expression_attribute_names(*placeholder, *name);
+            }
+        }
+        if let Some(after) = &page.after {
+            if !is_plausible_id(after) {
+                return Err(StoreError::BadPosition);
+            }
+            query = query
+                .exclusive_start_key(PARTITION_KEY, s(account_pk(account_id)))
+                .exclusive_start_key(SORT_KEY, s(format!("{prefix}{after}")));
+        }
+        let mut items = query.send().await?.items.unwrap_or_default();
+        let more = items.len() > page.limit;
+        items.truncate(page.limit);
+        let next = if more {
+            let last = items
+                .last()
+                .and_then(|item| item.get(SORT_KEY))
+                .and_then(|sk| sk.as_s().ok());
+            last.and_then(|sk| sk.strip_prefix(prefix)).map(str::to_owned)
+        } else {
+            None
+        };
+        let items = items
+            .into_iter()
+            .map(|item| Ok(serde_dynamo::from_item(item)?))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { items, next })
     }
 }
 
