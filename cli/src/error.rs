@@ -48,9 +48,31 @@ pub enum CliError {
     #[error("{0}")]
     NotFound(String),
 
-    /// Any other error answer: the API's `error.message`.
+    /// Any other error answer: the API's `error.message`, and its `error.code` if it has one.
     #[error("{message} (HTTP {status})")]
-    Api { status: u16, message: String },
+    Api {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+
+    /// The stored key is only sent to the endpoint it was stored for (PRODUCT.md section 8).
+    #[error(
+        "the stored API key is for {stored}, so it is not sent to {requested}: run \
+         `axiom login --endpoint {requested}`, or set AXIOM_API_KEY"
+    )]
+    OtherEndpoint { stored: String, requested: String },
+
+    /// The browser sign-in was denied (or its approving key is gone).
+    #[error(
+        "the sign-in was denied in the Console (or the key that approved it has since been \
+         revoked or has expired); nothing was stored: run `axiom login` to try again"
+    )]
+    SignInDenied,
+
+    /// The browser sign-in ended without a key: the code expired, or the API does not know it.
+    #[error("{0}")]
+    SignInFailed(String),
 
     /// The request did not get an answer.
     #[error("cannot reach the Axiom API at {endpoint} ({request}): {cause}")]
@@ -98,13 +120,26 @@ fn refused_key(endpoint: &str, source: KeySource) -> String {
 impl CliError {
     pub fn exit(&self) -> Exit {
         match self {
-            Self::NotLoggedIn | Self::MalformedKey(_) | Self::KeyRefused { .. } => Exit::Auth,
+            Self::NotLoggedIn
+            | Self::MalformedKey(_)
+            | Self::KeyRefused { .. }
+            | Self::OtherEndpoint { .. }
+            | Self::SignInDenied => Exit::Auth,
             Self::Usage(_) => Exit::Usage,
             Self::NotFound(_)
             | Self::Api { .. }
+            | Self::SignInFailed(_)
             | Self::Network { .. }
             | Self::UnexpectedAnswer { .. }
             | Self::Local(_) => Exit::Failure,
+        }
+    }
+
+    /// The API's `error.code` (such as `authorization_pending`), when the API answered with one.
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => code.as_deref(),
+            _ => None,
         }
     }
 }
@@ -133,6 +168,18 @@ mod tests {
         assert_eq!(CliError::NotLoggedIn.exit() as u8, 3);
         assert_eq!(CliError::Usage("x".into()).exit() as u8, 2);
         assert_eq!(CliError::NotFound("x".into()).exit() as u8, 1);
+        assert_eq!(CliError::SignInDenied.exit() as u8, 3);
+        assert_eq!(CliError::SignInFailed("x".into()).exit() as u8, 1);
+        let other = CliError::OtherEndpoint {
+            stored: "https://a.example".into(),
+            requested: "https://b.example".into(),
+        };
+        assert_eq!(other.exit() as u8, 3);
+        assert!(
+            other
+                .to_string()
+                .contains("axiom login --endpoint https://b.example")
+        );
         assert_eq!(Exit::RunNotSucceeded as u8, 4);
     }
 }

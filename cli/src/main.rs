@@ -10,6 +10,7 @@ mod escape;
 mod render;
 mod schema;
 mod terminal;
+mod times;
 
 use std::process::ExitCode;
 

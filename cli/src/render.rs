@@ -9,11 +9,17 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
 
 use crate::{
     escape::escape,
-    schema::{CreatedKey, Execution, Flow, KeySummary, Usage, UsageDay, Whoami},
+    schema::{
+        AuditEvent, CreatedKey, DeviceGrant, DeviceToken, Execution, ExecutionSummary, Flow, KeySummary,
+        Usage, UsageDay, Whoami,
+    },
+    times::spoken,
 };
 
 /// Shown for a value the API has not got (`null`), as the Console does.
 const NONE: &str = "—";
+/// A user agent is cut to this many characters in a table (the API keeps up to 256).
+const USER_AGENT_WIDTH: usize = 40;
 
 /// Width of the longest bar of the usage chart: with the day and the figures, a line is 76
 /// columns, so the chart reads in an 80-column terminal.
@@ -24,7 +30,29 @@ const IN_FLIGHT_CELL: char = '░';
 
 /// The date of an RFC 3339 time (`2026-11-26T10:49:18Z` → `2026-11-26`), escaped.
 fn date(time: &str) -> String {
-    escape(time.get(..10).unwrap_or(time)).into_owned()
+    cut(time, 10)
+}
+
+/// The first `len` characters of an RFC 3339 time with its `T` as a space, escaped: 16 for the
+/// minute (`2026-11-26 10:49`), 19 for the second.
+fn cut(time: &str, len: usize) -> String {
+    escape(&time.get(..len).unwrap_or(time).replacen('T', " ", 1)).into_owned()
+}
+
+/// `text` escaped, and cut to `width` characters with `…` when longer.
+fn clipped(text: &str, width: usize) -> String {
+    let escaped = escape(text);
+    if escaped.chars().count() <= width {
+        return escaped.into_owned();
+    }
+    let mut shown: String = escaped.chars().take(width - 1).collect();
+    shown.push('…');
+    shown
+}
+
+/// An optional string from the API, escaped, or [`NONE`].
+fn or_none(text: Option<&str>) -> String {
+    escape(text.unwrap_or(NONE)).into_owned()
 }
 
 /// An RFC 3339 UTC time as `2026-11-26 10:49:18 UTC`, escaped.
@@ -74,36 +102,164 @@ fn table(header: &[&str], wrapping: usize) -> Table {
     table
 }
 
-/// The key list: the id (which `keys revoke` takes), then the Console's four columns.
-pub fn keys(keys: &[KeySummary]) -> String {
-    if keys.is_empty() {
-        return "No API keys.".to_owned();
-    }
-    let mut table = table(&["ID", "Name", "Key", "Created", "Last used"], 1);
-    for key in keys {
-        table.add_row(vec![
-            escape(&key.id).into_owned(),
-            escape(&key.name).into_owned(),
-            escape(key.masked.as_deref().unwrap_or(NONE)).into_owned(),
-            date(&key.created_at),
-            key.last_used_at.as_deref().map_or("Never".to_owned(), date),
-        ]);
+/// `table` as text, its last `optional` columns shown only where they fit in `width` (the
+/// terminal's; always when it is unknown, as in a pipe).
+fn fitted(mut table: Table, optional: usize, width: Option<u16>) -> String {
+    if let Some(width) = width {
+        table.set_width(width);
+        let widths = table.column_max_content_widths();
+        let natural: usize = widths.iter().map(|width| usize::from(*width) + 2).sum::<usize>() - 2;
+        if natural > usize::from(width) {
+            for column in table.column_iter_mut().skip(widths.len() - optional) {
+                column.set_constraint(ColumnConstraint::Hidden);
+            }
+        }
     }
     table.trim_fmt()
 }
 
-pub fn created_key(key: &CreatedKey) -> String {
+/// The key list: the id (which `keys revoke` takes), the Console's four columns, the expiry and
+/// status, then where the key was last used from, where the width allows.
+pub fn keys(keys: &[KeySummary], width: Option<u16>) -> String {
+    if keys.is_empty() {
+        return "No API keys.".to_owned();
+    }
+    let header = [
+        "ID",
+        "Name",
+        "Key",
+        "Created",
+        "Last used",
+        "Expires",
+        "Status",
+        "Last IP",
+        "Last user agent",
+    ];
+    let mut table = table(&header, 1);
+    for key in keys {
+        table.add_row(vec![
+            escape(&key.id).into_owned(),
+            escape(&key.name).into_owned(),
+            or_none(key.masked.as_deref()),
+            date(&key.created_at),
+            key.last_used_at.as_deref().map_or("Never".to_owned(), date),
+            key.expires_at
+                .as_deref()
+                .map_or("Never".to_owned(), |at| cut(at, 16)),
+            or_none(key.status.as_deref()),
+            or_none(key.last_used_ip.as_deref()),
+            key.last_used_user_agent
+                .as_deref()
+                .map_or(NONE.to_owned(), |agent| clipped(agent, USER_AGENT_WIDTH)),
+        ]);
+    }
+    fitted(table, 2, width)
+}
+
+const SAVE_IT: &str = "Save it now, somewhere safe: it will not be shown again. Only its hash is stored,\n\
+                       so it cannot be recovered; if you lose it, revoke it and create another.";
+
+/// The one time a key is shown: `heading`, the expiry, the key, `then`, and the advice.
+fn new_key(heading: String, key: &CreatedKey, then: Option<String>) -> String {
+    let expires = key.expires_at.as_deref().map_or("never".to_owned(), time);
+    let then = then.map(|then| format!("{then}\n")).unwrap_or_default();
     format!(
-        "Created API key \"{}\" (id {}).\n\n    {}\n\n\
-         Save it now, somewhere safe: it will not be shown again. Only its hash is stored,\n\
-         so it cannot be recovered; if you lose it, revoke it and create another.",
-        escape(&key.name),
-        escape(&key.id),
+        "{heading}\nExpires: {expires}\n\n    {}\n\n{then}{SAVE_IT}",
         escape(&key.key)
     )
 }
 
-pub fn flows(flows: &[Flow]) -> String {
+pub fn created_key(key: &CreatedKey) -> String {
+    let heading = format!(
+        "Created API key \"{}\" (id {}).",
+        escape(&key.name),
+        escape(&key.id)
+    );
+    new_key(heading, key, None)
+}
+
+/// `keys roll`: the new key, and until when the old one works (`until`, after `overlap`
+/// seconds, by the local clock).
+pub fn rolled_key(key: &CreatedKey, overlap: u64, until: &str) -> String {
+    let old = or_none(key.rolled_from.as_deref());
+    let heading = format!(
+        "Rolled API key \"{}\": the new key (id {}) replaces {old}.",
+        escape(&key.name),
+        escape(&key.id)
+    );
+    let then = if overlap == 0 {
+        format!("The old key {old} has stopped working.")
+    } else {
+        format!(
+            "The old key {old} keeps working for {}, until {} (sooner if it expires before).",
+            spoken(overlap),
+            time(until)
+        )
+    };
+    new_key(heading, key, Some(then))
+}
+
+/// The note under a list that was one page of more.
+pub fn more(noun: &str) -> String {
+    format!("There may be more {noun}: add --all to list them all.")
+}
+
+/// `executions list`: the run's id (which `executions get` takes) first, the key that invoked
+/// it where the width allows.
+pub fn executions(executions: &[ExecutionSummary], width: Option<u16>) -> String {
+    if executions.is_empty() {
+        return "No executions.".to_owned();
+    }
+    let mut table = table(
+        &["Execution ID", "Flow", "Status", "Started", "Duration", "Key"],
+        2,
+    );
+    for execution in executions {
+        table.add_row(vec![
+            escape(&execution.execution_id).into_owned(),
+            escape(&execution.graph_id).into_owned(),
+            escape(&execution.status).into_owned(),
+            execution
+                .started_at
+                .as_deref()
+                .map_or(NONE.to_owned(), |at| cut(at, 19)),
+            execution.duration_ms.map_or(NONE.to_owned(), duration),
+            or_none(execution.key_id.as_deref()),
+        ]);
+    }
+    fitted(table, 1, width)
+}
+
+/// `audit`: when, what, to what, by which key (`operator` for `axiom-admin`), and from where
+/// where the width allows.
+pub fn audit(events: &[AuditEvent], width: Option<u16>) -> String {
+    if events.is_empty() {
+        return "No audit events.".to_owned();
+    }
+    let header = ["Time", "Action", "Target", "Actor", "IP", "User agent"];
+    let mut table = table(&header, 2);
+    for event in events {
+        table.add_row(vec![
+            cut(&event.at, 19),
+            escape(&event.action).into_owned(),
+            event.target.as_ref().map_or(NONE.to_owned(), |target| {
+                format!("{} {}", escape(&target.kind), escape(&target.id))
+            }),
+            event
+                .actor_key_id
+                .as_deref()
+                .map_or("operator".to_owned(), |id| escape(id).into_owned()),
+            or_none(event.source_ip.as_deref()),
+            event
+                .user_agent
+                .as_deref()
+                .map_or(NONE.to_owned(), |agent| clipped(agent, USER_AGENT_WIDTH)),
+        ]);
+    }
+    fitted(table, 2, width)
+}
+
+pub fn flows(flows: &[Flow], width: Option<u16>) -> String {
     if flows.is_empty() {
         return "No flows.".to_owned();
     }
@@ -115,7 +271,7 @@ pub fn flows(flows: &[Flow]) -> String {
             date(&flow.created_at),
         ]);
     }
-    table.trim_fmt()
+    fitted(table, 0, width)
 }
 
 pub fn created_flow(flow: &Flow) -> String {
@@ -138,6 +294,50 @@ pub fn logged_in(endpoint: &str, who: &Whoami, path: &Path) -> String {
         escape(endpoint),
         escape(&who.email),
         escape(&who.tenant),
+        escape(&path.display().to_string())
+    )
+}
+
+/// What the person does to approve the sign-in (on stderr).
+pub fn device_prompt(grant: &DeviceGrant, browser_opened: bool) -> String {
+    let mut lines = vec![
+        format!(
+            "To sign in, open this address in a browser and enter the code {}:",
+            escape(&grant.user_code)
+        ),
+        String::new(),
+        format!("    {}", escape(&grant.verification_uri)),
+        String::new(),
+    ];
+    if let Some(complete) = &grant.verification_uri_complete {
+        lines.push(format!("or open {}, which fills in the code.", escape(complete)));
+    }
+    if browser_opened {
+        lines.push("A browser was opened at that address.".to_owned());
+    }
+    lines.push(format!(
+        "Waiting for the approval (the code expires in {}; Ctrl-C stops)…",
+        spoken(grant.expires_in)
+    ));
+    lines.join("\n")
+}
+
+/// The browser sign-in's last line (PRODUCT.md section 17).
+pub fn device_logged_in(token: &DeviceToken) -> String {
+    format!(
+        "Logged in as {} (tenant {})",
+        escape(&token.email),
+        escape(&token.tenant)
+    )
+}
+
+/// Which key the browser sign-in stored, and where (on stderr).
+pub fn device_key_stored(token: &DeviceToken, path: &Path) -> String {
+    let expires = token.expires_at.as_deref().map_or("never".to_owned(), time);
+    format!(
+        "The new API key \"{}\" (id {}, expires {expires}) is stored in {}.",
+        escape(&token.name),
+        escape(&token.key_id),
         escape(&path.display().to_string())
     )
 }
@@ -301,23 +501,199 @@ mod tests {
             masked: masked.map(Into::into),
             created_at: "2026-11-20T08:00:00Z".into(),
             last_used_at: last_used_at.map(Into::into),
+            status: Some("active".into()),
+            ..KeySummary::default()
         }
     }
 
     #[test]
     fn key_table_shows_null_as_the_console_does() {
-        let text = keys(&[
-            key(Some("a1b2c3d4…9f0e"), Some("2026-11-26T10:49:18Z")),
-            key(None, None),
-        ]);
+        let text = keys(
+            &[
+                key(Some("a1b2c3d4…9f0e"), Some("2026-11-26T10:49:18Z")),
+                key(None, None),
+            ],
+            None,
+        );
         let lines: Vec<&str> = text.lines().collect();
-        for column in ["ID", "Name", "Key", "Created", "Last used"] {
+        for column in ["ID", "Name", "Key", "Created", "Last used", "Expires", "Status"] {
             assert!(lines[0].contains(column), "{text}");
         }
         assert!(lines[1].contains("a1b2c3d4…9f0e") && lines[1].contains("2026-11-26"));
         assert!(lines[2].contains(NONE) && lines[2].contains("Never"), "{text}");
         assert!(lines[2].contains("0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f"));
-        assert_eq!(keys(&[]), "No API keys.");
+        assert_eq!(keys(&[], None), "No API keys.");
+    }
+
+    fn used_key() -> KeySummary {
+        KeySummary {
+            expires_at: Some("2026-11-26T11:49:18Z".into()),
+            status: Some("expired".into()),
+            last_used_ip: Some("203.0.113.7".into()),
+            last_used_user_agent: Some(format!("Mozilla/5.0 {}\u{1b}[31m", "x".repeat(60))),
+            ..key(Some("a1b2c3d4…9f0e"), Some("2026-11-26T10:49:18Z"))
+        }
+    }
+
+    #[test]
+    fn key_table_shows_expiry_status_and_origin_where_it_fits() {
+        let wide = keys(&[used_key()], None);
+        let lines: Vec<&str> = wide.lines().collect();
+        assert!(
+            lines[0].contains("Last IP") && lines[0].contains("Last user agent"),
+            "{wide}"
+        );
+        assert!(
+            lines[1].contains("2026-11-26 11:49  expired  203.0.113.7"),
+            "{wide}"
+        );
+        // The user agent is escaped, then cut.
+        let agent = lines[1].split("203.0.113.7  ").nth(1).unwrap();
+        assert_eq!(agent.chars().count(), USER_AGENT_WIDTH, "{agent}");
+        assert!(
+            agent.starts_with("Mozilla/5.0 xxx") && agent.ends_with('…'),
+            "{agent}"
+        );
+        assert_eq!(wide, keys(&[used_key()], Some(400)), "room for everything");
+
+        // 120 columns: no room for the origin; expiry and status stay.
+        let narrow = keys(&[used_key()], Some(120));
+        assert!(
+            !narrow.contains("Last IP") && !narrow.contains("203.0.113.7"),
+            "{narrow}"
+        );
+        assert!(
+            narrow.contains("expired") && narrow.contains("2026-11-26 11:49"),
+            "{narrow}"
+        );
+        assert!(narrow.lines().all(|line| line.chars().count() <= 120), "{narrow}");
+    }
+
+    fn created(expires_at: Option<&str>, rolled_from: Option<&str>) -> CreatedKey {
+        CreatedKey {
+            id: "new-id".into(),
+            name: "ci\u{1b}".into(),
+            key: "k".repeat(64),
+            expires_at: expires_at.map(Into::into),
+            rolled_from: rolled_from.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_new_key_shows_its_expiry_and_a_rolled_one_what_it_replaced() {
+        let text = created_key(&created(Some("2026-12-26T10:49:18Z"), None));
+        assert!(
+            text.starts_with(
+                "Created API key \"ci\\u001b\" (id new-id).\nExpires: 2026-12-26 10:49:18 UTC\n\n    kkkk"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("revoke it and create another."), "{text}");
+        assert!(created_key(&created(None, None)).contains("\nExpires: never\n"));
+
+        let rolled = rolled_key(&created(None, Some("old-id")), 3600, "2026-11-26T11:49:18Z");
+        assert!(
+            rolled.starts_with("Rolled API key \"ci\\u001b\": the new key (id new-id) replaces old-id."),
+            "{rolled}"
+        );
+        assert!(
+            rolled.contains("\nThe old key old-id keeps working for 1h, until 2026-11-26 11:49:18 UTC"),
+            "{rolled}"
+        );
+        assert!(rolled.contains(SAVE_IT), "{rolled}");
+        let at_once = rolled_key(&created(None, Some("old-id")), 0, "2026-11-26T10:49:18Z");
+        assert!(
+            at_once.contains("The old key old-id has stopped working."),
+            "{at_once}"
+        );
+    }
+
+    #[test]
+    fn execution_and_audit_tables() {
+        let runs = [ExecutionSummary {
+            execution_id: "e1".into(),
+            graph_id: "g1".into(),
+            key_id: Some("k1".into()),
+            status: "succeeded".into(),
+            started_at: Some("2026-11-26T10:49:18Z".into()),
+            duration_ms: Some(1240.0),
+        }];
+        let text = executions(&runs, None);
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "Execution ID  Flow  Status     Started              Duration  Key",
+                "e1            g1    succeeded  2026-11-26 10:49:18  1.24 s    k1"
+            ]
+        );
+        assert_eq!(executions(&[], None), "No executions.");
+
+        let events = [
+            AuditEvent {
+                at: "2026-11-26T10:49:18Z".into(),
+                action: "key.rolled".into(),
+                actor_key_id: Some("k1".into()),
+                target: Some(crate::schema::AuditTarget {
+                    kind: "key".into(),
+                    id: "k2\u{7}".into(),
+                }),
+                source_ip: Some("203.0.113.7".into()),
+                user_agent: Some("axiom-cli/0.1.0".into()),
+            },
+            AuditEvent {
+                at: "2026-11-20T08:00:00Z".into(),
+                action: "key.created".into(),
+                actor_key_id: None,
+                target: None,
+                source_ip: None,
+                user_agent: None,
+            },
+        ];
+        let text = audit(&events, None);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("Time                 Action       Target"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("2026-11-26 10:49:18  key.rolled   key k2\\u0007  k1"),
+            "{text}"
+        );
+        assert!(lines[1].ends_with("203.0.113.7  axiom-cli/0.1.0"), "{text}");
+        assert!(lines[2].contains("operator"), "{text}");
+        assert!(!audit(&events, Some(60)).contains("axiom-cli/0.1.0"));
+        assert_eq!(audit(&[], None), "No audit events.");
+    }
+
+    #[test]
+    fn the_device_prompt_gives_the_code_and_both_addresses() {
+        let grant = DeviceGrant {
+            device_code: "secret".into(),
+            user_code: "BCDF-GHJK".into(),
+            verification_uri: "https://e.com/console/device".into(),
+            verification_uri_complete: Some("https://e.com/console/device?code=BCDF-GHJK".into()),
+            expires_in: 600,
+            interval: 5,
+        };
+        let text = device_prompt(&grant, true);
+        assert!(text.contains("enter the code BCDF-GHJK:\n\n    https://e.com/console/device\n"));
+        assert!(text.contains("or open https://e.com/console/device?code=BCDF-GHJK,"));
+        assert!(text.contains("A browser was opened"));
+        assert!(text.contains("expires in 10m"), "{text}");
+        assert!(!text.contains("secret"));
+        assert!(!device_prompt(&grant, false).contains("browser was opened"));
+        let token = DeviceToken {
+            key: "k".repeat(64),
+            key_id: "k1".into(),
+            name: "cli".into(),
+            email: "dev@acme.io\u{1b}".into(),
+            tenant: "acme".into(),
+            expires_at: None,
+        };
+        assert_eq!(
+            device_logged_in(&token),
+            "Logged in as dev@acme.io\\u001b (tenant acme)"
+        );
     }
 
     /// The column at which `needle` starts in `line`, in characters (all ASCII before it).
@@ -348,7 +724,7 @@ mod tests {
             name: "dev \u{1f469}\u{200d}\u{1f4bb}".into(),
             ..key(None, None)
         });
-        let text = keys(&list);
+        let text = keys(&list, None);
         assert!(
             !text.chars().any(|c| c != '\n' && crate::escape::is_escaped(c)),
             "{text:?}"
@@ -380,7 +756,7 @@ mod tests {
             name: "\u{202e}evil\n".into(),
             created_at: "2026-11-26\u{1b}[2J".into(),
         };
-        let table = flows(std::slice::from_ref(&flow));
+        let table = flows(std::slice::from_ref(&flow), None);
         assert_eq!(table.lines().count(), 2, "{table}");
         assert!(table.contains("g\\u001b]0;title\\u0007"), "{table}");
         assert!(table.contains("\\u202eevil\\n"), "{table}");
@@ -389,6 +765,7 @@ mod tests {
         let who = Whoami {
             email: "a@b.c\u{feff}".into(),
             tenant: "acme\r".into(),
+            key_id: None,
         };
         assert_eq!(whoami(&who), "Email: a@b.c\\ufeff\nTenant: acme\\r");
         for text in [table, saved, whoami(&who)] {

@@ -1,4 +1,4 @@
-//! The API's JSON (PRODUCT.md sections 4 to 7), as far as the text output reads it. Fields the
+//! The API's JSON (PRODUCT.md sections 4 to 7 and 12 to 17), as far as the text output reads it. Fields the
 //! CLI does not show are left out; `--json` prints the whole answer. A missing `Option` field
 //! reads as `None`.
 
@@ -10,29 +10,32 @@ use serde_json::Value;
 pub struct Whoami {
     pub email: String,
     pub tenant: String,
+    pub key_id: Option<String>,
 }
 
-/// `POST /v1/api-keys`
+/// `POST /v1/api-keys`, and `POST /v1/api-keys/{id}/roll` (with `rolled_from`).
 #[derive(Debug, Deserialize)]
 pub struct CreatedKey {
     pub id: String,
     pub name: String,
     pub key: String,
+    pub expires_at: Option<String>,
+    pub rolled_from: Option<String>,
 }
 
 /// An item of `GET /v1/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct KeySummary {
     pub id: String,
     pub name: String,
     pub masked: Option<String>,
     pub created_at: String,
     pub last_used_at: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct KeyList {
-    pub keys: Vec<KeySummary>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+    pub expires_at: Option<String>,
+    /// `active` or `expired`.
+    pub status: Option<String>,
 }
 
 /// `POST /v1/flows`, and an item of `GET /v1/flows`.
@@ -43,9 +46,58 @@ pub struct Flow {
     pub created_at: String,
 }
 
+/// An item of `GET /invocations/v1/executions`: an execution without input, state or output.
 #[derive(Debug, Deserialize)]
-pub struct FlowList {
-    pub flows: Vec<Flow>,
+pub struct ExecutionSummary {
+    pub execution_id: String,
+    pub graph_id: String,
+    pub key_id: Option<String>,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub duration_ms: Option<f64>,
+}
+
+/// An item of `GET /v1/audit-events`.
+#[derive(Debug, Deserialize)]
+pub struct AuditEvent {
+    pub at: String,
+    pub action: String,
+    /// `None` for the operator's actions (`axiom-admin`).
+    pub actor_key_id: Option<String>,
+    pub target: Option<AuditTarget>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditTarget {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// `POST /v1/auth/device`: a grant of the browser sign-in.
+#[derive(Debug, Deserialize)]
+pub struct DeviceGrant {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// Seconds to wait between two polls.
+    pub interval: u64,
+}
+
+/// `POST /v1/auth/device/token` once approved: the new key, this once.
+#[derive(Debug, Deserialize)]
+pub struct DeviceToken {
+    pub key: String,
+    pub key_id: String,
+    pub name: String,
+    pub email: String,
+    pub tenant: String,
+    pub expires_at: Option<String>,
 }
 
 /// An execution, as invoke and the executions routes answer.

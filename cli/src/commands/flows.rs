@@ -1,4 +1,4 @@
-//! `axiom flows create|list`.
+//! `axiom flows create` (`flows list` is one of the lists in `lists.rs`).
 
 use std::path::Path;
 
@@ -8,7 +8,7 @@ use super::{Context, read_json};
 use crate::{
     error::{CliError, Exit},
     render,
-    schema::{Flow, FlowList},
+    schema::Flow,
 };
 
 pub fn create(context: &Context, name: &str, file: &Path) -> Result<Exit, CliError> {
@@ -19,11 +19,5 @@ pub fn create(context: &Context, name: &str, file: &Path) -> Result<Exit, CliErr
         &json!({ "name": name, "definition": definition }),
     )?;
     context.print(&reply, || Ok(render::created_flow(&reply.parse::<Flow>()?)))?;
-    Ok(Exit::Success)
-}
-
-pub fn list(context: &Context) -> Result<Exit, CliError> {
-    let reply = context.api()?.get(&["v1", "flows"])?;
-    context.print(&reply, || Ok(render::flows(&reply.parse::<FlowList>()?.flows)))?;
     Ok(Exit::Success)
 }

@@ -2,8 +2,10 @@
 //! error that stopped it.
 
 mod account;
+mod device;
 mod flows;
 mod keys;
+mod lists;
 mod runs;
 mod usage;
 
@@ -12,7 +14,7 @@ use std::{io::Read, path::Path};
 use serde_json::Value;
 
 use crate::{
-    api::{Api, Key, Reply},
+    api::{self, Api, Key, Reply},
     args::{Cli, Command, ExecutionsCommand, FlowsCommand, KeysCommand},
     credentials::{self, Credentials},
     error::{CliError, Exit, KeySource},
@@ -28,19 +30,29 @@ pub fn run(cli: Cli) -> Result<Exit, CliError> {
         endpoint: cli.endpoint.filter(|endpoint| !endpoint.trim().is_empty()),
     };
     match cli.command {
-        Command::Login => account::login(&context),
-        Command::Logout => account::logout(&context),
+        Command::Login(args) => account::login(&context, &args),
+        Command::Logout { revoke } => account::logout(&context, revoke),
         Command::Whoami => account::whoami(&context),
-        Command::Keys(KeysCommand::Create { name }) => keys::create(&context, &name),
-        Command::Keys(KeysCommand::List) => keys::list(&context),
+        Command::Keys(KeysCommand::Create { name, expiry }) => keys::create(&context, &name, expiry.at()),
+        Command::Keys(KeysCommand::Roll {
+            id,
+            overlap,
+            expiry,
+            yes,
+        }) => keys::roll(&context, &id, overlap, expiry.at(), yes),
+        Command::Keys(KeysCommand::List(paging)) => lists::show(&context, &lists::KEYS, paging),
         Command::Keys(KeysCommand::Revoke { id, yes }) => keys::revoke(&context, &id, yes),
         Command::Flows(FlowsCommand::Create { name, file }) => flows::create(&context, &name, &file),
-        Command::Flows(FlowsCommand::List) => flows::list(&context),
+        Command::Flows(FlowsCommand::List(paging)) => lists::show(&context, &lists::FLOWS, paging),
         Command::Invoke(args) => runs::invoke(&context, args),
+        Command::Executions(ExecutionsCommand::List { status, flow, paging }) => {
+            lists::show(&context, &lists::executions(status, flow), paging)
+        }
         Command::Executions(ExecutionsCommand::Get { id }) => runs::get(&context, &id),
         Command::Executions(ExecutionsCommand::Cancel { id }) => runs::cancel(&context, &id),
         Command::Executions(ExecutionsCommand::Resume { id, input }) => runs::resume(&context, &id, input),
         Command::Usage => usage::show(&context),
+        Command::Audit(paging) => lists::show(&context, &lists::AUDIT, paging),
     }
 }
 
@@ -63,21 +75,34 @@ impl Context {
     /// A client for the endpoint with the key: `AXIOM_API_KEY` when set, else the stored key.
     /// The credentials file is read only when something comes from it.
     fn api(&self) -> Result<Api, CliError> {
-        let environment = environment_key();
-        let stored = match (&self.endpoint, &environment) {
-            (Some(_), Some(_)) => None,
-            _ => credentials::load()?,
+        let Some(value) = environment_key() else {
+            return self.stored_api();
         };
-        let endpoint = self.endpoint(stored.as_ref());
-        let key = match environment {
-            Some(value) => Key {
-                value,
-                source: KeySource::Environment,
-            },
-            None => Key {
-                value: stored.ok_or(CliError::NotLoggedIn)?.api_key,
-                source: KeySource::Stored,
-            },
+        let stored = match &self.endpoint {
+            Some(_) => None,
+            None => credentials::load()?,
+        };
+        let key = Key {
+            value,
+            source: KeySource::Environment,
+        };
+        Api::new(&self.endpoint(stored.as_ref()), key)
+    }
+
+    /// A client with the stored key, for the endpoint it was stored for and no other
+    /// (PRODUCT.md section 8): another endpoint gets [`CliError::OtherEndpoint`].
+    fn stored_api(&self) -> Result<Api, CliError> {
+        let stored = credentials::load()?.ok_or(CliError::NotLoggedIn)?;
+        let endpoint = api::normalize_endpoint(&self.endpoint(Some(&stored)))?;
+        if !api::same_endpoint(&endpoint, &stored.endpoint) {
+            return Err(CliError::OtherEndpoint {
+                stored: stored.endpoint,
+                requested: endpoint,
+            });
+        }
+        let key = Key {
+            value: stored.api_key,
+            source: KeySource::Stored,
         };
         Api::new(&endpoint, key)
     }

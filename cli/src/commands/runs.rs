@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Context, read_json};
 use crate::{
-    api::{Api, Reply},
+    api::{Api, Reply, Request},
     args::InvokeArgs,
     error::{CliError, Exit},
     escape::escape,
@@ -32,7 +32,11 @@ pub fn invoke(context: &Context, args: InvokeArgs) -> Result<Exit, CliError> {
         .wait
         .then(|| Spinner::start(format!("Running flow {}…", escape(&args.graph_id))));
     let started = Instant::now();
-    let (mut reply, mut execution) = parse(api.post(&["invocations", "v1", "flows", "invoke"], &body)?)?;
+    let key = args.idempotency_key.as_deref();
+    let request =
+        Request::post(&["invocations", "v1", "flows", "invoke"], &body).header("Idempotency-Key", key);
+    let answer = api.call(request).map_err(|error| key_reused(error, key))?;
+    let (mut reply, mut execution) = parse(answer)?;
     // The API waits 25 seconds at most; a longer run is followed here.
     if let Some(spinner) = &spinner {
         while execution.is_active() {
@@ -57,6 +61,22 @@ pub fn invoke(context: &Context, args: InvokeArgs) -> Result<Exit, CliError> {
     } else {
         Exit::Success
     })
+}
+
+/// The API's 409 `idempotency_key_reused`, said plainly.
+fn key_reused(error: CliError, key: Option<&str>) -> CliError {
+    match (error.api_code(), key) {
+        (Some("idempotency_key_reused"), Some(key)) => CliError::Api {
+            status: 409,
+            code: Some("idempotency_key_reused".into()),
+            message: format!(
+                "the idempotency key {key:?} was used in the last 24 hours for another flow or \
+                 input, so no run was started: use a new key for a new run (the same key with the \
+                 same flow and input returns the run it started)"
+            ),
+        },
+        _ => error,
+    }
 }
 
 pub fn get(context: &Context, id: &str) -> Result<Exit, CliError> {

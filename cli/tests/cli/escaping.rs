@@ -4,9 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{FakeApi, Run, User, finish};
-
-const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+use crate::support::FakeApi;
 
 /// Woman technologist: U+1F469 ZWJ U+1F4BB, printed as it is.
 const EMOJI: &str = "\u{1f469}\u{200d}\u{1f4bb}";
@@ -39,14 +37,6 @@ fn assert_clean(text: &str) {
     );
 }
 
-/// `axiom ARGS` against `api` with a key in AXIOM_API_KEY.
-async fn axiom(api: &FakeApi, args: &[&str]) -> Run {
-    let user = User::new();
-    let mut command = user.axiom(args);
-    command.arg("--endpoint").arg(&api.base).env("AXIOM_API_KEY", KEY);
-    finish(command).await
-}
-
 /// The character column at which `needle` starts in `line` (only ASCII before it).
 fn column(line: &str, needle: &str) -> usize {
     let at = line
@@ -72,7 +62,7 @@ async fn keys_list_escapes_names_and_keeps_emoji() {
     let body = json!({ "keys": keys }).to_string();
     let api = FakeApi::serve(&[("GET /v1/api-keys", 200, body.clone())]);
 
-    let run = axiom(&api, &["keys", "list"]).await;
+    let run = api.run(&["keys", "list"]).await;
     let table = run.ok();
     assert_clean(table);
     let lines: Vec<&str> = table.lines().collect();
@@ -89,7 +79,7 @@ async fn keys_list_escapes_names_and_keeps_emoji() {
     );
 
     // --json: the API's JSON text, unchanged.
-    let json = axiom(&api, &["keys", "list", "--json"]).await;
+    let json = api.run(&["keys", "list", "--json"]).await;
     assert_eq!(json.ok(), format!("{body}\n"));
 }
 
@@ -108,7 +98,7 @@ async fn flows_list_escapes_names_and_keeps_emoji() {
     let body = json!({ "flows": flows }).to_string();
     let api = FakeApi::serve(&[("GET /v1/flows", 200, body.clone())]);
 
-    let run = axiom(&api, &["flows", "list"]).await;
+    let run = api.run(&["flows", "list"]).await;
     let table = run.ok();
     assert_clean(table);
     let lines: Vec<&str> = table.lines().collect();
@@ -122,7 +112,7 @@ async fn flows_list_escapes_names_and_keeps_emoji() {
         "ZWJ sequence intact: {table}"
     );
 
-    let json = axiom(&api, &["flows", "list", "--json"]).await;
+    let json = api.run(&["flows", "list", "--json"]).await;
     assert_eq!(json.ok(), format!("{body}\n"));
 }
 
@@ -150,10 +140,10 @@ async fn api_error_messages_are_escaped_on_stderr() {
         ),
         (&["flows", "list"][..], format!("axiom: {shown} (HTTP 502)\n")),
     ] {
-        let run = axiom(&api, args).await;
+        let run = api.run(args).await;
         assert_eq!(run.failed(1), message, "{args:?}");
     }
-    let unexpected = axiom(&api, &["keys", "list"]).await;
+    let unexpected = api.run(&["keys", "list"]).await;
     let stderr = unexpected.failed(1);
     assert_clean(stderr);
     assert!(stderr.contains("unexpected answer from"), "{stderr}");
@@ -181,7 +171,7 @@ async fn executions_and_whoami_escape_what_the_api_sent() {
         ),
     ]);
 
-    let run = axiom(&api, &["executions", "get", "e1"]).await;
+    let run = api.run(&["executions", "get", "e1"]).await;
     let text = run.ok();
     assert_clean(text);
     assert!(
@@ -192,7 +182,7 @@ async fn executions_and_whoami_escape_what_the_api_sent() {
     assert!(text.contains("\"x\\u001b[31m\\u202ey\""), "{text}");
     assert!(text.contains(EMOJI), "{text}");
 
-    let who = axiom(&api, &["whoami"]).await;
+    let who = api.run(&["whoami"]).await;
     let text = who.ok();
     assert_clean(text);
     assert_eq!(text, "Email: dev@acme.io\\u001b[8m\nTenant: acme\\u200f\n");

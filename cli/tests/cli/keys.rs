@@ -5,6 +5,14 @@ use serde_json::json;
 
 use crate::support::{User, key_id};
 
+/// A table row's cells: the text between runs of two or more spaces.
+fn cells(line: &str) -> Vec<&str> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect()
+}
+
 fn is_raw_key(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -39,13 +47,15 @@ async fn a_created_key_is_shown_once_then_listed_masked() {
         laptop.contains(&format!("{}…{}", &key[..8], &key[60..])),
         "{table}"
     );
-    assert!(laptop.contains("Never"), "{table}");
+    // Never used, and (created without an expiry) never expires: both columns say so.
+    assert_eq!(cells(laptop)[4..7], ["Never", "Never", "active"], "{table}");
     assert!(
         laptop.contains(&key_id(&user, &server.base, "laptop").await),
         "{table}"
     );
     // The key this CLI uses has been used: a date instead of Never.
-    assert!(lines[2].contains("cli") && !lines[2].contains("Never"), "{table}");
+    let cli = cells(lines[2]);
+    assert!(cli[1] == "cli" && cli[4].starts_with("20"), "{table}");
     assert!(
         !table.contains(key) && !table.contains(&raw),
         "no full key in a list"
