@@ -37,6 +37,7 @@ fn routes_are_the_same_set_as_the_local_gateway_serves() {
                 str_of(&properties["Method"]).to_owned(),
                 str_of(&properties["Path"]).to_owned(),
                 binary.clone(),
+                properties["Auth"]["Authorizer"] == "NONE",
             ));
         }
     }
@@ -47,10 +48,11 @@ fn routes_are_the_same_set_as_the_local_gateway_serves() {
                 route.method.to_owned(),
                 route.path.to_owned(),
                 route.function.name().to_owned(),
+                route.public,
             )
         })
         .collect();
-    assert_eq!(deployed, local);
+    assert_eq!(deployed, local, "the same routes, functions and public routes");
 }
 
 #[test]
@@ -154,7 +156,10 @@ fn key_schema(
 fn every_function_gets_only_the_dynamodb_actions_it_uses() {
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
         ("authorizer", vec!["dynamodb:GetItem", "dynamodb:UpdateItem"]),
-        ("create-key", vec!["dynamodb:ConditionCheckItem", "dynamodb:PutItem"]),
+        (
+            "create-key",
+            vec!["dynamodb:ConditionCheckItem", "dynamodb:PutItem"],
+        ),
         ("list-keys", vec!["dynamodb:Query"]),
         (
             "revoke-key",
@@ -171,6 +176,15 @@ fn every_function_gets_only_the_dynamodb_actions_it_uses() {
             ],
         ),
         ("audit", vec!["dynamodb:Query"]),
+        (
+            "device",
+            vec![
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+        ),
         ("whoami", vec![]),
         ("console", vec![]),
         ("flows", vec!["dynamodb:PutItem", "dynamodb:Query"]),

@@ -2,11 +2,14 @@
 
 use lambda_http::{Body, Response, http::StatusCode};
 
-use super::http::{MAX_BODY_BYTES, json};
+use super::{
+    device::DeviceError,
+    http::{MAX_BODY_BYTES, json},
+};
 use crate::store::StoreError;
 
 /// An error answered to the client as `{"error": {"code", "message"}}`.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     InvalidJson(String),
@@ -24,6 +27,12 @@ pub enum ApiError {
     /// before the request's write: answered exactly as the authorizer answers a revoked key.
     #[error("Forbidden")]
     Revoked,
+    /// A device-flow answer (PRODUCT.md §17), a 400 with its own code.
+    #[error("{}", .0.message())]
+    Device(DeviceError),
+    /// The client asked too often; it may try again after this many seconds.
+    #[error("too many requests; try again in {retry_after_seconds} seconds")]
+    TooManyRequests { retry_after_seconds: i64 },
     /// The database is throttling or unreachable after the retries; the client may try again.
     #[error("the service is busy; try again in a moment")]
     Unavailable,
@@ -38,7 +47,8 @@ const RETRY_AFTER_SECONDS: &str = "1";
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidJson(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidJson(_) | Self::InvalidRequest(_) | Self::Device(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
@@ -58,28 +68,33 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Revoked => "forbidden",
             Self::Unavailable => "unavailable",
+            Self::Device(error) => error.code(),
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal => "internal_error",
         }
     }
 
     pub fn into_response(self) -> Response<Body> {
-        match self {
+        let retry_after = match &self {
+            Self::Unavailable => Some(RETRY_AFTER_SECONDS.to_owned()),
+            Self::TooManyRequests { retry_after_seconds } => Some((*retry_after_seconds).max(1).to_string()),
+            _ => None,
+        };
+        let mut response = match self {
             // API Gateway's own body, as for any refused key.
             Self::Revoked => json(self.status(), &serde_json::json!({"message": self.to_string()})),
-            Self::Unavailable => {
-                let body = serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}});
-                let mut response = json(self.status(), &body);
-                response.headers_mut().insert(
-                    "retry-after",
-                    RETRY_AFTER_SECONDS.parse().expect("a number is a header value"),
-                );
-                response
-            }
             _ => json(
                 self.status(),
                 &serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}}),
             ),
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                "retry-after",
+                seconds.parse().expect("a number is a header value"),
+            );
         }
+        response
     }
 }
 

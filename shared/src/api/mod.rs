@@ -11,6 +11,7 @@ mod audit;
 pub mod authorizer;
 mod caller;
 pub mod console;
+mod device;
 mod error;
 mod executions;
 mod flows;
@@ -21,6 +22,7 @@ mod usage;
 
 pub use audit::audit_events;
 pub use caller::Caller;
+pub use device::{DeviceError, device};
 pub use error::ApiError;
 pub use executions::{executions, invoke};
 pub use flows::flows;
@@ -61,6 +63,7 @@ pub async fn handle(function: Function, store: &Store, req: Request) -> Response
         Function::RevokeKey => respond(revoke_key, store, req).await,
         Function::RollKey => respond(roll_key, store, req).await,
         Function::Audit => respond(audit_events, store, req).await,
+        Function::Device => device(store, req).await,
         Function::Whoami => respond_whoami(&req),
         Function::Flows => respond(flows, store, req).await,
         Function::Invoke => respond(invoke, store, req).await,

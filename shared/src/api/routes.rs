@@ -16,6 +16,7 @@ pub enum Function {
     Executions,
     Usage,
     Audit,
+    Device,
     Console,
 }
 
@@ -32,6 +33,7 @@ impl Function {
             Self::Executions => "executions",
             Self::Usage => "usage",
             Self::Audit => "audit",
+            Self::Device => "device",
             Self::Console => "console",
         }
     }
@@ -43,7 +45,8 @@ pub struct Route {
     /// API Gateway's path template, with `{name}` parameters.
     pub path: &'static str,
     pub function: Function,
-    /// Public routes skip the authorizer; only the Console's static assets are public.
+    /// Public routes skip the authorizer: the Console's static assets, and the device flow's
+    /// grant and token routes (the CLI has no key yet).
     pub public: bool,
 }
 
@@ -74,6 +77,16 @@ impl Route {
                 _ => return None,
             }
         }
+    }
+}
+
+/// A route without the authorizer.
+const fn public(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        public: true,
     }
 }
 
@@ -109,12 +122,10 @@ pub const ROUTES: &[Route] = &[
     ),
     api("GET", "/v1/usage", Function::Usage),
     api("GET", "/v1/audit-events", Function::Audit),
-    Route {
-        method: "GET",
-        path: "/console/{proxy+}",
-        function: Function::Console,
-        public: true,
-    },
+    public("POST", "/v1/auth/device", Function::Device),
+    api("POST", "/v1/auth/device/approve", Function::Device),
+    public("POST", "/v1/auth/device/token", Function::Device),
+    public("GET", "/console/{proxy+}", Function::Console),
 ];
 
 /// The route for a request, with its path parameters; `None` is API Gateway's 404.

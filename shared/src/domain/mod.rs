@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod device;
 pub mod executions;
 pub mod flows;
 pub mod idempotency;

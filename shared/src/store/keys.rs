@@ -140,7 +140,7 @@ const KEY_SK_PREFIX: &str = "KEY#";
 
 impl Store {
     /// The key item and its credential, both new.
-    fn key_items(
+    pub(super) fn key_items(
         &self,
         account: &Account,
         key: NewKey,
@@ -188,17 +188,6 @@ impl Store {
             },
             writes,
         ))
-    }
-
-    /// A condition that the key making a request still exists (`None`: the operator).
-    fn caller_exists(&self, account_id: &str, caller_key_id: &str) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&*self.table)
-            .key(PARTITION_KEY, s(account_pk(account_id)))
-            .key(SORT_KEY, s(key_sk(caller_key_id)))
-            .condition_expression("attribute_exists(pk)")
-            .build()?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Creates an account and its first key in one transaction. The email is unique.
@@ -270,13 +259,38 @@ impl Store {
         let mut items = Vec::from(writes);
         items.push(self.audit_put(&account.account_id, &event)?);
         if let Some(caller) = &actor.key_id {
-            items.push(self.caller_exists(&account.account_id, caller)?);
+            items.push(self.caller_key_check(&account.account_id, caller, None)?);
         }
         match self.transact(items).await? {
             true => Ok(created),
             // The new items have fresh ids: only the caller's key can be missing.
             false => Err(StoreError::ConditionFailed),
         }
+    }
+
+    /// A condition that a key of the account exists and, when `unexpired_at` is given, has not
+    /// expired by then.
+    pub(super) fn caller_key_check(
+        &self,
+        account_id: &str,
+        key_id: &str,
+        unexpired_at: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(account_pk(account_id)))
+            .key(SORT_KEY, s(key_sk(key_id)));
+        let check = match unexpired_at {
+            Some(now) => check
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(expires_at) OR expires_at > :now)",
+                )
+                .expression_attribute_values(":now", s(now)),
+            None => check.condition_expression("attribute_exists(pk)"),
+        };
+        Ok(TransactWriteItem::builder()
+            .condition_check(check.build()?)
+            .build())
     }
 
     /// One page of the account's keys, newest first.
@@ -390,7 +404,7 @@ impl Store {
             .as_deref()
             .filter(|caller| *caller != roll.key_id)
         {
-            items.push(self.caller_exists(&roll.account.account_id, caller)?);
+            items.push(self.caller_key_check(&roll.account.account_id, caller, None)?);
         }
         match self.transact(items).await? {
             true => Ok(RolledKey {

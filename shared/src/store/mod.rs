@@ -5,6 +5,7 @@
 
 mod audit;
 pub mod client;
+mod device;
 mod executions;
 mod flows;
 mod keys;
@@ -12,6 +13,7 @@ pub mod stream;
 pub mod table;
 mod usage;
 
+pub use device::GrantRefused;
 pub use executions::WAKE_SHARDS;
 pub use keys::{KeyRoll, NewKey, RolledKey};
 
