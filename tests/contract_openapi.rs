@@ -7,19 +7,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axiom_shared::{
     api::{
-        self, ApiError,
+        self, ApiError, DeviceError,
         routes::{Function, ROUTES},
     },
     domain::{
+        audit::{Action, Target},
         executions::{Execution, StartIds, Status, StepStatus},
         flows::{self, Definition},
-        names,
+        idempotency,
+        ids::new_id,
+        keys::{self, KeyStatus},
+        names, pages,
     },
+    store::NewKey,
 };
 use axiom_tests::{
     EVENT, EventSender, event_as,
     openapi::{assert_fits, document, reference, resolve, schema, str_of},
-    unresponsive_store,
+    operator, unresponsive_store,
 };
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value;
@@ -199,18 +204,23 @@ fn every_operation_declares_its_responses() {
             }
         }
     }
-    // The statuses of PRODUCT.md §4 and §6, route by route.
+    // The statuses of PRODUCT.md §4, §6 and §12 to §15, route by route.
     let expected: &[(&str, &str, &[&str])] = &[
         (
             "POST",
             "/v1/api-keys",
             &["201", "400", "401", "403", "413", "500", "503"],
         ),
-        ("GET", "/v1/api-keys", &["200", "401", "403", "500", "503"]),
+        ("GET", "/v1/api-keys", &["200", "400", "401", "403", "500", "503"]),
         (
             "DELETE",
             "/v1/api-keys/{id}",
             &["204", "401", "403", "404", "500", "503"],
+        ),
+        (
+            "POST",
+            "/v1/api-keys/{id}/roll",
+            &["201", "400", "401", "403", "404", "409", "413", "500", "503"],
         ),
         ("GET", "/v1/whoami", &["200", "401", "403", "500"]),
         (
@@ -218,11 +228,18 @@ fn every_operation_declares_its_responses() {
             "/v1/flows",
             &["201", "400", "401", "403", "413", "500", "503"],
         ),
-        ("GET", "/v1/flows", &["200", "401", "403", "500", "503"]),
+        ("GET", "/v1/flows", &["200", "400", "401", "403", "500", "503"]),
         (
             "POST",
             "/invocations/v1/flows/invoke",
-            &["200", "202", "400", "401", "403", "404", "413", "500", "503"],
+            &[
+                "200", "202", "400", "401", "403", "404", "409", "413", "500", "503",
+            ],
+        ),
+        (
+            "GET",
+            "/invocations/v1/executions",
+            &["200", "400", "401", "403", "500", "503"],
         ),
         (
             "GET",
@@ -242,6 +259,26 @@ fn every_operation_declares_its_responses() {
             ],
         ),
         ("GET", "/v1/usage", &["200", "401", "403", "500", "503"]),
+        (
+            "GET",
+            "/v1/audit-events",
+            &["200", "400", "401", "403", "500", "503"],
+        ),
+        (
+            "POST",
+            "/v1/auth/device",
+            &["200", "400", "413", "429", "500", "503"],
+        ),
+        (
+            "POST",
+            "/v1/auth/device/approve",
+            &["204", "400", "401", "403", "404", "413", "500", "503"],
+        ),
+        (
+            "POST",
+            "/v1/auth/device/token",
+            &["200", "400", "413", "500", "503"],
+        ),
         ("GET", "/console/{proxy+}", &["200", "404", "500"]),
     ];
     assert_eq!(expected.len(), ROUTES.len());
@@ -338,8 +375,16 @@ fn error_codes() -> BTreeSet<String> {
         ApiError::NotFound(""),
         ApiError::Conflict(String::new()),
         ApiError::IdempotencyKeyReused,
+        ApiError::TooManyRequests {
+            retry_after_seconds: 1,
+        },
         ApiError::Unavailable,
         ApiError::Internal,
+        ApiError::Device(DeviceError::AuthorizationPending),
+        ApiError::Device(DeviceError::SlowDown),
+        ApiError::Device(DeviceError::AccessDenied),
+        ApiError::Device(DeviceError::ExpiredToken),
+        ApiError::Device(DeviceError::InvalidGrant),
     ];
     all.iter()
         .map(|error| match error {
@@ -349,12 +394,65 @@ fn error_codes() -> BTreeSet<String> {
             | ApiError::NotFound(_)
             | ApiError::Conflict(_)
             | ApiError::IdempotencyKeyReused
+            | ApiError::TooManyRequests { .. }
             | ApiError::Unavailable
-            | ApiError::Internal => error.code().to_owned(),
+            | ApiError::Internal
+            | ApiError::Device(_) => error.code().to_owned(),
             // Answered in API Gateway's shape (`{"message": "Forbidden"}`), not as an error code.
             ApiError::Revoked => unreachable!("not in the list"),
         })
         .collect()
+}
+
+fn key_status_names() -> BTreeSet<String> {
+    use KeyStatus::*;
+    [Active, Expired]
+        .iter()
+        .map(|status| match status {
+            Active | Expired => serde_json::to_value(status).unwrap().as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+fn audit_action_names() -> BTreeSet<String> {
+    use Action::*;
+    let all = [
+        KeyCreated,
+        KeyRevoked,
+        KeyRolled,
+        FlowCreated,
+        ExecutionCancelled,
+        ExecutionResumed,
+        DeviceApproved,
+        DeviceDenied,
+        QuotaChanged,
+    ];
+    all.iter()
+        .map(|action| match action {
+            KeyCreated | KeyRevoked | KeyRolled | FlowCreated | ExecutionCancelled | ExecutionResumed
+            | DeviceApproved | DeviceDenied | QuotaChanged => {
+                serde_json::to_value(action).unwrap().as_str().unwrap().to_owned()
+            }
+        })
+        .collect()
+}
+
+/// The kinds of target the code makes, each as it is serialized.
+fn audit_target_types() -> BTreeSet<String> {
+    [
+        Target::key("k"),
+        Target::flow("f"),
+        Target::execution("e"),
+        Target::device_grant("d"),
+    ]
+    .iter()
+    .map(|target| {
+        serde_json::to_value(target).unwrap()["type"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    })
+    .collect()
 }
 
 #[test]
@@ -382,6 +480,166 @@ fn enums_are_the_code_s() {
         yaml_strings(&schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]),
         error_codes()
     );
+    assert_eq!(yaml_strings(&schemas["KeyStatus"]["enum"]), key_status_names());
+    assert_eq!(key_status_names(), ["active", "expired"].map(String::from).into());
+    assert_eq!(
+        yaml_strings(&schemas["AuditAction"]["enum"]),
+        audit_action_names()
+    );
+    assert_eq!(
+        audit_action_names(),
+        [
+            "key.created",
+            "key.revoked",
+            "key.rolled",
+            "flow.created",
+            "execution.cancelled",
+            "execution.resumed",
+            "device.approved",
+            "device.denied",
+            "quota.changed"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(
+        yaml_strings(&schemas["AuditTargetType"]["enum"]),
+        audit_target_types()
+    );
+    assert_eq!(
+        audit_target_types(),
+        ["key", "flow", "execution", "device_grant"]
+            .map(String::from)
+            .into()
+    );
+    // The listed execution's status is the execution's.
+    assert_eq!(
+        resolve(&doc, &schemas["ExecutionSummary"]["properties"]["status"]),
+        &schemas["ExecutionStatus"]
+    );
+}
+
+/// The routes whose answers are pages (their 200 has `next_cursor`).
+const LISTS: [&str; 4] = [
+    "/v1/api-keys",
+    "/v1/flows",
+    "/invocations/v1/executions",
+    "/v1/audit-events",
+];
+
+#[test]
+fn every_list_is_paginated_alike() {
+    let doc = document();
+    let mut paged = BTreeSet::new();
+    for route in ROUTES {
+        let operation = operation(&doc, route.method, route.path);
+        let ok = resolve(&doc, &operation["responses"]["200"]);
+        let Some(body) = ok
+            .get("content")
+            .map(|content| &content["application/json"]["schema"])
+        else {
+            continue;
+        };
+        let body = resolve(&doc, body);
+        if body["properties"].get("next_cursor").is_none() {
+            continue;
+        }
+        paged.insert(route.path);
+        let key = route.key();
+        assert_eq!(route.method, "GET", "{key}");
+        let required = yaml_strings(&body["required"]);
+        assert!(required.contains("next_cursor"), "{key}");
+        assert_eq!(body["properties"]["next_cursor"], schema("NextCursor"), "{key}");
+        let parameters: Vec<&Value> = operation["parameters"].as_sequence().unwrap().iter().collect();
+        for name in ["Limit", "Cursor"] {
+            let wanted = reference(&format!("#/components/parameters/{name}"));
+            assert!(parameters.contains(&&wanted), "{key} takes no {name}");
+        }
+        assert_eq!(
+            operation["responses"]["400"],
+            reference("#/components/responses/BadQuery"),
+            "{key}"
+        );
+    }
+    assert_eq!(paged, LISTS.into());
+    let parameters = &doc["components"]["parameters"];
+    let limit = &parameters["Limit"]["schema"];
+    assert_eq!(parameters["Limit"]["in"], "query");
+    assert_eq!(limit["type"], "integer");
+    assert_eq!(limit["minimum"].as_u64(), Some(1));
+    assert_eq!(limit["maximum"].as_u64(), Some(pages::MAX_LIMIT as u64));
+    assert_eq!(limit["default"].as_u64(), Some(pages::DEFAULT_LIMIT as u64));
+    assert_eq!(parameters["Cursor"]["in"], "query");
+    assert_eq!(parameters["Cursor"]["name"], "cursor");
+}
+
+#[test]
+fn key_and_idempotency_limits_are_the_code_s() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let overlap = &schemas["RollKeyRequest"]["properties"]["overlap_seconds"];
+    assert_eq!(overlap["minimum"].as_u64(), Some(0));
+    assert_eq!(
+        overlap["maximum"].as_u64(),
+        Some(keys::MAX_ROLL_OVERLAP_SECONDS.into())
+    );
+    assert_eq!(overlap["default"].as_u64(), Some(0));
+    let expiry = str_of(&schemas["RequestedExpiry"]["description"]);
+    assert!(
+        expiry.contains(&format!("{} days", keys::MAX_LIFETIME.whole_days())),
+        "{expiry}"
+    );
+    for request in ["CreateKeyRequest", "RollKeyRequest"] {
+        assert_eq!(
+            schemas[request]["properties"]["expires_at"],
+            schema("RequestedExpiry"),
+            "{request}"
+        );
+    }
+    let agent = str_of(&schemas["KeySummary"]["properties"]["last_used_user_agent"]["description"]);
+    assert!(agent.contains(&keys::MAX_USER_AGENT_CHARS.to_string()), "{agent}");
+    // The roll's answer is a created key that names the key it replaces.
+    assert_eq!(
+        resolve(&doc, &schemas["RolledKey"]["allOf"][0]),
+        &schemas["CreatedKey"]
+    );
+    assert_eq!(
+        schemas["RolledKey"]["allOf"][1]["required"],
+        Value::Sequence(vec!["rolled_from".into()])
+    );
+    // The invoke's Idempotency-Key header.
+    let invoke = operation(&doc, "POST", "/invocations/v1/flows/invoke");
+    let header: Vec<&Value> = invoke["parameters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|parameter| resolve(&doc, parameter))
+        .filter(|parameter| parameter["in"] == "header")
+        .collect();
+    assert_eq!(header.len(), 1);
+    let header = header[0];
+    assert_eq!(header["name"], "Idempotency-Key");
+    assert_eq!(header["required"], false);
+    assert_eq!(header["schema"]["minLength"].as_u64(), Some(1));
+    assert_eq!(
+        header["schema"]["maxLength"].as_u64(),
+        Some(idempotency::MAX_KEY_LEN as u64)
+    );
+    // What the header's pattern allows is what the code takes (HTTP drops white space around a
+    // header's value, so the pattern refuses it there).
+    let example = str_of(&header["example"]);
+    assert!(idempotency::IdempotencyKey::parse(example).is_some());
+    for refused in [
+        "",
+        "caf\u{e9}",
+        "a\tb",
+        "k".repeat(idempotency::MAX_KEY_LEN + 1).as_str(),
+    ] {
+        assert!(
+            idempotency::IdempotencyKey::parse(refused).is_none(),
+            "{refused:?}"
+        );
+    }
 }
 
 #[test]
@@ -617,6 +875,61 @@ fn with_body(body: impl Into<String>) -> impl FnOnce(String) -> Json {
     }
 }
 
+/// The event with its query string: `rawQueryString` and `queryStringParameters` alike.
+fn with_query(query: &[(&str, &str)]) -> impl FnOnce(String) -> Json {
+    let raw = query
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let parameters: serde_json::Map<String, Json> = query
+        .iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
+    move |text| {
+        let mut event = as_is(text);
+        event["rawQueryString"] = json!(raw);
+        event["queryStringParameters"] = Json::Object(parameters);
+        event
+    }
+}
+
+/// The event aimed at another `{id}`: its path parameter and its paths (the caller, in the
+/// authorizer's context, stays as it is).
+fn with_path_id(id: &str) -> impl FnOnce(String) -> Json {
+    let id = id.to_owned();
+    move |text| {
+        let mut event = as_is(text);
+        let old = event["pathParameters"]["id"].as_str().unwrap().to_owned();
+        event["pathParameters"]["id"] = json!(id);
+        for pointer in ["/rawPath", "/requestContext/http/path"] {
+            let path = event.pointer_mut(pointer).unwrap();
+            *path = json!(path.as_str().unwrap().replace(&old, &id));
+        }
+        event
+    }
+}
+
+/// `edit` and then `body` as the event's body.
+fn and_body(edit: impl FnOnce(String) -> Json, body: impl Into<String>) -> impl FnOnce(String) -> Json {
+    let body = body.into();
+    move |text| {
+        let mut event = edit(text);
+        event["body"] = Json::String(body);
+        event
+    }
+}
+
+/// `edit` and then the header `name: value` (as API Gateway hands headers: lower case).
+fn and_header(edit: impl FnOnce(String) -> Json, name: &str, value: &str) -> impl FnOnce(String) -> Json {
+    let (name, value) = (name.to_lowercase(), value.to_owned());
+    move |text| {
+        let mut event = edit(text);
+        event["headers"][name.as_str()] = json!(value);
+        event
+    }
+}
+
 fn with_ids(graph_id: &str, execution_id: &str) -> impl FnOnce(String) -> Json {
     let (graph_id, execution_id) = (graph_id.to_owned(), execution_id.to_owned());
     move |text| {
@@ -633,9 +946,217 @@ async fn the_handlers_answer_as_documented() {
     let caller = Documented(EventSender::new().await);
 
     // Keys.
-    let (status, _) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;
-    assert_eq!(status, 201);
-    caller.send(&doc, "list-keys", Function::ListKeys, as_is).await;
+    let (status, created) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;
+    assert_eq!((status, &created["expires_at"]), (201, &Json::Null));
+    let laptop = created["id"].as_str().unwrap().to_owned();
+    let (status, dated) = caller
+        .send(
+            &doc,
+            "create-key",
+            Function::CreateKey,
+            with_body(json!({"name": "dated", "expires_at": "2099-01-01T00:00:00Z"}).to_string()),
+        )
+        .await;
+    assert_eq!(
+        (status, dated["error"]["code"].as_str()),
+        (400, Some("invalid_request")),
+        "too far ahead"
+    );
+    assert!(dated["error"]["message"].as_str().unwrap().contains("expires_at"));
+    let in_a_day = axiom_shared::domain::timestamp::format(
+        axiom_shared::domain::timestamp::now() + time::Duration::days(1),
+    );
+    let (status, dated) = caller
+        .send(
+            &doc,
+            "create-key",
+            Function::CreateKey,
+            with_body(json!({"name": "dated", "expires_at": in_a_day}).to_string()),
+        )
+        .await;
+    assert_eq!(
+        (status, dated["expires_at"].as_str()),
+        (201, Some(in_a_day.as_str()))
+    );
+    let (status, list) = caller.send(&doc, "list-keys", Function::ListKeys, as_is).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["keys"].as_array().unwrap().len(), 3);
+    assert_eq!(list["next_cursor"], Json::Null);
+    assert_eq!(list["keys"][0]["id"], dated["id"]);
+    assert_eq!(list["keys"][0]["status"], "active");
+
+    // Roll: with an overlap the old key stays, listed with when it stops; without, it goes.
+    let (status, rolled) = caller
+        .send(&doc, "roll-key", Function::RollKey, with_path_id(&laptop))
+        .await;
+    assert_eq!(status, 201, "{rolled}");
+    assert_eq!(rolled["rolled_from"].as_str(), Some(laptop.as_str()));
+    assert_eq!(rolled["name"], "laptop");
+    assert_eq!(rolled["key"].as_str().unwrap().len(), 64);
+    let (_, list) = caller
+        .send(
+            &doc,
+            "list-keys",
+            Function::ListKeys,
+            with_query(&[("limit", "100")]),
+        )
+        .await;
+    let listed = |id: &str| {
+        list["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|key| key["id"] == id)
+            .cloned()
+    };
+    let old = listed(&laptop).expect("the old key stays during the overlap");
+    assert!(old["expires_at"].is_string(), "{old}");
+    assert_eq!(old["status"], "active");
+    assert!(listed(rolled["id"].as_str().unwrap()).is_some());
+    let new_id_of_roll = rolled["id"].as_str().unwrap().to_owned();
+    let (status, again) = caller
+        .send(
+            &doc,
+            "roll-key",
+            Function::RollKey,
+            and_body(with_path_id(&new_id_of_roll), ""),
+        )
+        .await;
+    assert_eq!(
+        (status, again["rolled_from"].as_str()),
+        (201, Some(new_id_of_roll.as_str()))
+    );
+    let (status, gone) = caller
+        .send(&doc, "roll-key", Function::RollKey, with_path_id(&new_id_of_roll))
+        .await;
+    assert_eq!(
+        (status, gone["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "rolled without an overlap, the old key is gone"
+    );
+    let (status, _) = caller
+        .send(&doc, "roll-key", Function::RollKey, with_path_id(&new_id()))
+        .await;
+    assert_eq!(status, 404);
+    // An expired key cannot be rolled (409); it is listed as expired.
+    let long_ago = axiom_shared::domain::timestamp::now() - time::Duration::days(2);
+    let expired = caller
+        .store
+        .create_key(
+            &caller.account,
+            &operator(),
+            NewKey {
+                name: "old".into(),
+                expires_at: Some(long_ago + time::Duration::days(1)),
+            },
+            long_ago,
+        )
+        .await
+        .unwrap();
+    let expired_id = expired.summary.key_id.clone();
+    let (status, conflict) = caller
+        .send(&doc, "roll-key", Function::RollKey, with_path_id(&expired_id))
+        .await;
+    assert_eq!(
+        (status, conflict["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{conflict}"
+    );
+    let (_, list) = caller.send(&doc, "list-keys", Function::ListKeys, as_is).await;
+    let expired = list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["id"] == expired_id.as_str())
+        .expect("an expired key stays listed");
+    assert_eq!(expired["status"], "expired");
+    // Roll bodies that do not fit.
+    for (body, status) in [
+        (r#"{"overlap_seconds": 604801}"#, 400),
+        (r#"{"overlap_seconds": -1}"#, 400),
+        (r#"{"overlap_seconds": "60"}"#, 400),
+        (r#"{"expires_at": "yesterday"}"#, 400),
+        (r#"{"surprise": 1}"#, 400),
+        ("{", 400),
+    ] {
+        let (answered, error) = caller
+            .send(&doc, "roll-key", Function::RollKey, with_body(body))
+            .await;
+        assert_eq!(answered, status, "{body}: {error}");
+    }
+    let big = format!(r#"{{"expires_at": "{}"}}"#, "x".repeat(300 * 1024));
+    let (status, _) = caller
+        .send(&doc, "roll-key", Function::RollKey, with_body(big))
+        .await;
+    assert_eq!(status, 413);
+
+    // Pages: one key at a time, following next_cursor, newest first, none twice.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "1")];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.as_str()));
+        }
+        let (status, page) = caller
+            .send(&doc, "list-keys", Function::ListKeys, with_query(&query))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let keys = page["keys"].as_array().unwrap();
+        assert!(keys.len() <= 1);
+        seen.extend(keys.iter().map(|key| key["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(seen.len() < 20, "the pages do not end");
+    }
+    let (_, all) = caller.send(&doc, "list-keys", Function::ListKeys, as_is).await;
+    let all: Vec<String> = all["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, all);
+    let keys_cursor = {
+        let (_, page) = caller
+            .send(
+                &doc,
+                "list-keys",
+                Function::ListKeys,
+                with_query(&[("limit", "1")]),
+            )
+            .await;
+        page["next_cursor"].as_str().unwrap().to_owned()
+    };
+    for query in [
+        vec![("limit", "0")],
+        vec![("limit", "101")],
+        vec![("limit", "ten")],
+        vec![("cursor", "not-a-cursor")],
+        vec![("cursor", "")],
+    ] {
+        let (status, error) = caller
+            .send(&doc, "list-keys", Function::ListKeys, with_query(&query))
+            .await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{query:?}"
+        );
+    }
+    // A cursor is bound to its list.
+    let (status, _) = caller
+        .send(
+            &doc,
+            "flows-list",
+            Function::Flows,
+            with_query(&[("cursor", &keys_cursor)]),
+        )
+        .await;
+    assert_eq!(status, 400, "a keys cursor on the flows list");
+
     // The sample revokes the calling key itself (handlers trust the authorizer's verdict).
     let (status, _) = caller.send(&doc, "revoke-key", Function::RevokeKey, as_is).await;
     assert_eq!(status, 204);
@@ -669,7 +1190,9 @@ async fn the_handlers_answer_as_documented() {
     let (status, flow) = caller.send(&doc, "flows-create", Function::Flows, as_is).await;
     assert_eq!(status, 201);
     let graph_id = flow["graph_id"].as_str().unwrap().to_owned();
-    caller.send(&doc, "flows-list", Function::Flows, as_is).await;
+    let (status, flows) = caller.send(&doc, "flows-list", Function::Flows, as_is).await;
+    assert_eq!((status, flows["next_cursor"].as_str()), (200, None));
+    assert_eq!(flows["flows"][0]["graph_id"].as_str(), Some(graph_id.as_str()));
     let (status, _) = caller
         .send(
             &doc,
@@ -776,9 +1299,206 @@ async fn the_handlers_answer_as_documented() {
         .await;
     assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
 
-    // Usage.
+    // Idempotent invoke: a repeat gets the same run; another body with the key is a 409.
+    let (status, first) = caller
+        .send(
+            &doc,
+            "invoke-idempotent",
+            Function::Invoke,
+            with_ids(&graph_id, "-"),
+        )
+        .await;
+    assert_eq!((status, first["status"].as_str()), (200, Some("succeeded")));
+    let respaced =
+        format!(r#"{{ "wait": false, "input": {{ "user": "ada-lovelace" }}, "graph_id": "{graph_id}" }}"#);
+    let (status, repeat) = caller
+        .send(
+            &doc,
+            "invoke-idempotent",
+            Function::Invoke,
+            and_body(as_is, respaced),
+        )
+        .await;
+    assert_eq!(status, 200, "the same run, as it is now: {repeat}");
+    assert_eq!(repeat["execution_id"], first["execution_id"]);
+    let (status, reused) = caller
+        .send(
+            &doc,
+            "invoke-idempotent",
+            Function::Invoke,
+            and_body(
+                as_is,
+                json!({"graph_id": graph_id, "input": {"user": "bob"}}).to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (status, reused["error"]["code"].as_str()),
+        (409, Some("idempotency_key_reused"))
+    );
+    for key in ["", "caf\u{e9}", "a\tb", &"k".repeat(256)] {
+        let (status, error) = caller
+            .send(
+                &doc,
+                "invoke",
+                Function::Invoke,
+                and_header(with_ids(&graph_id, "-"), "Idempotency-Key", key),
+            )
+            .await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "Idempotency-Key {key:?}"
+        );
+    }
+
+    // The runs list: filtered by status, by flow, paged.
+    let (status, succeeded) = caller
+        .send(&doc, "executions-list", Function::Executions, as_is)
+        .await;
+    assert_eq!(status, 200);
+    let listed: Vec<&str> = succeeded["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|run| assert_eq!(run["status"], "succeeded", "{run}"))
+        .map(|run| run["execution_id"].as_str().unwrap())
+        .collect();
+    let (run_id, resumed_id, first_id) = (
+        run["execution_id"].as_str().unwrap(),
+        paused["execution_id"].as_str().unwrap(),
+        first["execution_id"].as_str().unwrap(),
+    );
+    assert_eq!(listed, [first_id, resumed_id, run_id], "newest first");
+    let (status, of_flow) = caller
+        .send(
+            &doc,
+            "executions-list",
+            Function::Executions,
+            with_query(&[("graph_id", &paused_graph)]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let of_flow: Vec<&str> = of_flow["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| run["execution_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(of_flow, [resumed_id]);
+    let (status, cancelled_runs) = caller
+        .send(
+            &doc,
+            "executions-list",
+            Function::Executions,
+            with_query(&[("status", "cancelled"), ("graph_id", &graph_id)]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled_runs["executions"].as_array().unwrap().len(), 1);
+    assert_eq!(cancelled_runs["executions"][0]["ended_at"].is_string(), true);
+    let mut pages = 0;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "1")];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.as_str()));
+        }
+        let (status, page) = caller
+            .send(&doc, "executions-list", Function::Executions, with_query(&query))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        seen.extend(
+            page["executions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|run| run["execution_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        // Four runs, a page each, and a last one that may be empty.
+        assert!(pages <= 5, "the pages do not end (after {seen:?})");
+    }
+    assert_eq!(seen.len(), 4, "each run once: {seen:?}");
+    assert!(
+        seen.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {seen:?}"
+    );
+    for query in [
+        vec![("status", "done")],
+        vec![("limit", "0")],
+        vec![("cursor", keys_cursor.as_str())],
+    ] {
+        let (status, error) = caller
+            .send(&doc, "executions-list", Function::Executions, with_query(&query))
+            .await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{query:?}"
+        );
+    }
+
+    // Usage: the repeat started nothing.
     let (status, usage) = caller.send(&doc, "usage", Function::Usage, as_is).await;
-    assert_eq!((status, usage["executions"].as_u64()), (200, Some(3)));
+    assert_eq!((status, usage["executions"].as_u64()), (200, Some(4)));
+
+    // The audit log: every change above, newest first, with where it came from.
+    let (status, audit) = caller.send(&doc, "audit-events", Function::Audit, as_is).await;
+    assert_eq!(status, 200);
+    let events = audit["events"].as_array().unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|event| event["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "key.created",
+        "key.rolled",
+        "key.revoked",
+        "flow.created",
+        "execution.resumed",
+        "execution.cancelled",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert!(events.len() <= 20, "the sample asks for 20 at most");
+    assert!(audit["next_cursor"].is_null(), "fewer than 20 changes");
+    let first_key = events
+        .iter()
+        .find(|event| event["target"]["id"] == caller.key_id.as_str() && event["action"] == "key.created")
+        .expect("the first key's creation");
+    assert!(
+        first_key["actor_key_id"].is_null() && first_key["source_ip"].is_null(),
+        "the account's first key is the operator's: {first_key}"
+    );
+    let rolled = events
+        .iter()
+        .find(|event| event["action"] == "key.rolled")
+        .unwrap();
+    assert_eq!(rolled["target"]["type"], "key");
+    assert_eq!(rolled["actor_key_id"].as_str(), Some(caller.key_id.as_str()));
+    assert_eq!(rolled["source_ip"], "203.0.113.25");
+    assert_eq!(rolled["user_agent"], "curl/8.5.0");
+    // Newest first: ids are UUIDv7, in the order the events were written.
+    let ids: Vec<&str> = events.iter().map(|event| event["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {ids:?}"
+    );
+    let (status, _) = caller
+        .send(
+            &doc,
+            "audit-events",
+            Function::Audit,
+            with_query(&[("cursor", keys_cursor.as_str())]),
+        )
+        .await;
+    assert_eq!(status, 400, "a keys cursor on the audit log");
 
     // The Console's public route, without the authorizer's context.
     for (proxy, expected) in [("api-keys", 200), ("assets/console.js", 200), ("nope", 404)] {
@@ -800,6 +1520,40 @@ async fn the_handlers_answer_as_documented() {
     }
 }
 
+/// JSON Schema's `integer` is any number with no fraction, `60.0` included (what Schemathesis
+/// sends, and what some JSON encoders write): a body field the document types as an integer
+/// takes it.
+#[tokio::test]
+async fn integers_written_with_a_fraction_are_integers() {
+    let doc = document();
+    let overlap = &doc["components"]["schemas"]["RollKeyRequest"]["properties"]["overlap_seconds"];
+    assert_eq!(overlap["type"], "integer");
+    let caller = Documented(EventSender::new().await);
+    let (status, created) = caller.send(&doc, "create-key", Function::CreateKey, as_is).await;
+    assert_eq!(status, 201);
+    let (status, rolled) = caller
+        .send(
+            &doc,
+            "roll-key",
+            Function::RollKey,
+            and_body(
+                with_path_id(created["id"].as_str().unwrap()),
+                r#"{"overlap_seconds": 60.0}"#,
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{rolled}");
+    let (status, _) = caller
+        .send(
+            &doc,
+            "roll-key",
+            Function::RollKey,
+            with_body(r#"{"overlap_seconds": 60.5}"#),
+        )
+        .await;
+    assert_eq!(status, 400, "a fraction is no integer");
+}
+
 #[tokio::test]
 async fn request_schemas_are_what_the_handlers_accept() {
     // Bodies are refused before any database call, so a database that never answers will do.
@@ -812,6 +1566,7 @@ async fn request_schemas_are_what_the_handlers_accept() {
     };
     for (event, function, path) in [
         ("create-key", Function::CreateKey, "/v1/api-keys"),
+        ("roll-key", Function::RollKey, "/v1/api-keys/{id}/roll"),
         ("flows-create", Function::Flows, "/v1/flows"),
         ("invoke", Function::Invoke, "/invocations/v1/flows/invoke"),
         (

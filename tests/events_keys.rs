@@ -219,3 +219,24 @@ async fn console_event_serves_the_page_with_a_strict_policy() {
     .await;
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn device_events_start_a_sign_in_and_refuse_codes_never_issued() {
+    let sender = EventSender::new().await;
+    let handle = |name: &str| {
+        let request = lambda_http::request::from_str(&sender.event(name)).unwrap();
+        api::handle(Function::Device, &sender.store, request)
+    };
+    let response = handle("device-grant").await;
+    assert_eq!(response.status(), 200);
+    let grant = body(&response);
+    assert_eq!(
+        grant["verification_uri"],
+        "https://r3pmxmplak.execute-api.us-east-1.amazonaws.com/console/device"
+    );
+    let response = handle("device-token").await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(body(&response)["error"]["code"], "invalid_grant");
+    let response = handle("device-approve").await;
+    assert_eq!(response.status(), 404, "no grant has the sample's code");
+}

@@ -176,7 +176,6 @@ async fn a_revoked_key_is_refused_with_advice_to_log_in_again() {
 /// The guide's `axiom login` on the local server, the approval made through the API as the
 /// Console makes it (issue 13's "done when").
 #[tokio::test]
-#[ignore = "needs the device routes of PRODUCT.md section 17 in the local server (issue 13)"]
 async fn the_browser_sign_in_end_to_end() {
     let server = Server::new().await;
     let (acme, raw) = account(&server.store, "acme").await;

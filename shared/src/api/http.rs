@@ -7,7 +7,7 @@ use lambda_http::{
     http::{StatusCode, Uri},
     request::LambdaRequest,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
@@ -170,6 +170,21 @@ pub fn optional_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, 
         return Ok(T::default());
     }
     body(req)
+}
+
+/// An integer field however it is written (`60`, `60.0`, `6e1`), as JSON Schema counts
+/// integers: a number with no fraction, in the type's range.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    let number = f64::deserialize(deserializer)?;
+    let whole =
+        (number.fract() == 0.0 && number >= 0.0 && number <= u64::MAX as f64).then_some(number as u64);
+    whole
+        .and_then(|whole| T::try_from(whole).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a whole number in range, not {number}")))
 }
 
 /// serde_json's message without its " at line 1 column 9" suffix.

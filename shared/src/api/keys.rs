@@ -28,7 +28,7 @@ struct CreateKeyBody {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RollKeyBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "http::whole_number")]
     overlap_seconds: u32,
     #[serde(default)]
     expires_at: Option<String>,

@@ -289,7 +289,7 @@ impl Store {
             self.run_list_shard(account_id, shard as u32, position, filter, page.limit)
         });
         let shards = futures::future::try_join_all(reads).await?;
-        // The oldest run every shard with more is known down to.
+        // The oldest run every shard with more is known down to (that shard has read it).
         let frontier = shards
             .iter()
             .filter_map(|shard| shard.last_evaluated.as_deref())
@@ -298,7 +298,7 @@ impl Store {
             .iter()
             .enumerate()
             .flat_map(|(shard, read)| read.runs.iter().map(move |run| (shard, run.clone())))
-            .filter(|(_, run)| frontier.is_none_or(|frontier| run.execution_id.as_str() > frontier))
+            .filter(|(_, run)| frontier.is_none_or(|frontier| run.execution_id.as_str() >= frontier))
             .collect();
         merged.sort_by(|a, b| b.1.execution_id.cmp(&a.1.execution_id));
         merged.truncate(page.limit);
