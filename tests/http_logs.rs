@@ -55,11 +55,21 @@ async fn raw_keys_never_reach_the_logs() {
         .await
         .unwrap();
 
+    // A browser sign-in: its device code and the key it mints are secrets too.
+    let (_, grant) = answer(server.http.post(server.url("/v1/auth/device"))).await;
+    let device_code = grant["device_code"].as_str().unwrap().to_owned();
+    let approve = json!({"user_code": grant["user_code"], "approve": true});
+    answer(server.post("/v1/auth/device/approve", &raw).json(&approve)).await;
+    let poll = json!({"device_code": device_code});
+    let (_, signed_in) = answer(server.http.post(server.url("/v1/auth/device/token")).json(&poll)).await;
+    let device_key = signed_in["key"].as_str().unwrap().to_owned();
+
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("created an API key"), "the capture works");
     assert!(logs.contains("revoked an API key"));
     assert!(logs.contains("refused an unknown or revoked key"));
-    for key in [&raw, &minted] {
-        assert!(!logs.contains(key.as_str()), "a raw key was logged");
+    assert!(logs.contains("minted a key for a device sign-in"));
+    for secret in [&raw, &minted, &device_key, &device_code] {
+        assert!(!logs.contains(secret.as_str()), "a secret was logged");
     }
 }
