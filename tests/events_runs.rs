@@ -429,12 +429,12 @@ async fn sweeper_schedule_event_triggers_a_sweep() {
     assert_eq!(event["source"], "aws.events");
     assert_eq!(event["detail"], json!({}));
 
-    // A queued run that no runner took up for over 5 minutes ends as failed.
+    // A queued run that no runner took up for over 15 minutes ends as failed.
     let fixture = Fixture::new().await;
     let steps = json!([{"id": "only", "op": "set", "value": {"x": 1}}]);
     let graph_id = fixture.flow(steps.clone()).await;
     let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
-    let started_ms = timestamp::now_ms() - 6 * 60 * 1000;
+    let started_ms = timestamp::now_ms() - 16 * 60 * 1000;
     let execution = Execution::start(
         StartIds {
             execution_id: axiom_shared::domain::ids::new_id(),

@@ -10,8 +10,10 @@ use crate::domain::{
     timestamp,
 };
 
-/// A run may be active (queued, running, compensating) this long in all.
+/// A run may be active (running, compensating) this long in all, counted from its pick-up.
 pub const ACTIVE_LIMIT_MS: i64 = 5 * 60 * 1000;
+/// A run may wait this long, queued, for a runner to pick it up.
+pub const QUEUE_LIMIT_MS: i64 = 15 * 60 * 1000;
 /// A run may stay paused this long.
 pub const PAUSE_LIMIT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The most a run's record can take, every growing field counted: the input (128 KiB), the
@@ -191,9 +193,10 @@ impl Execution {
             ended_at: None,
             duration_ms: None,
             version: 0,
-            deadline_ms: now_ms + ACTIVE_LIMIT_MS,
+            // Queued until a runner (or the waiting invoke itself) picks it up.
+            deadline_ms: now_ms + QUEUE_LIMIT_MS,
             active_used_ms: 0,
-            active_since_ms: Some(now_ms),
+            active_since_ms: None,
             lease_owner: None,
             lease_until_ms: None,
             runnable: None,
@@ -220,10 +223,13 @@ impl Execution {
         self.status.is_active() && self.lease_until_ms.is_none_or(|until| until <= now_ms)
     }
 
-    /// Held by `owner` for [`LEASE_MS`]; a queued run starts running.
+    /// Held by `owner` for [`LEASE_MS`]; a queued run starts running, and its active time
+    /// limit starts then.
     pub fn take_lease(&mut self, owner: &str, now_ms: i64) {
         if self.status == Status::Queued {
             self.status = Status::Running;
+            self.active_since_ms = Some(now_ms);
+            self.deadline_ms = now_ms + ACTIVE_LIMIT_MS - self.active_used_ms;
         }
         self.lease_owner = Some(owner.to_owned());
         self.renew_lease(now_ms);
@@ -396,10 +402,10 @@ impl Execution {
 
     /// Ends an overdue run: `failed`, or `compensation_failed` if it was compensating.
     pub fn time_out(&mut self, definition: &Definition, now_ms: i64) {
-        let message = if self.status == Status::Paused {
-            "timed out: paused for more than 7 days"
-        } else {
-            "timed out: active for more than 5 minutes"
+        let message = match self.status {
+            Status::Paused => "timed out: paused for more than 7 days",
+            Status::Queued => "timed out: queued for more than 15 minutes without being picked up",
+            _ => "timed out: active for more than 5 minutes",
         };
         let status = if self.status == Status::Compensating {
             Status::CompensationFailed
@@ -590,7 +596,7 @@ mod tests {
             (queued.status, queued.runnable.as_deref()),
             (Status::Queued, Some(RUNNABLE))
         );
-        assert_eq!(queued.deadline_ms, 1_000 + ACTIVE_LIMIT_MS);
+        assert_eq!(queued.deadline_ms, 1_000 + QUEUE_LIMIT_MS);
         assert!(queued.claimable(1_000));
         let held = run(&flow, Some("invoke-1"));
         assert_eq!((held.status, held.runnable.as_deref()), (Status::Running, None));
@@ -653,16 +659,46 @@ mod tests {
     }
 
     #[test]
+    fn the_active_clock_starts_at_pick_up() {
+        let flow = definition(json!([{"id": "a", "op": "sleep", "ms": 1}]));
+        let mut queued = run(&flow, None);
+        let picked_up = 1_000 + 10 * 60 * 1000;
+        assert!(!queued.is_overdue(picked_up));
+        queued.take_lease("runner", picked_up);
+        assert_eq!(queued.status, Status::Running);
+        assert_eq!(queued.deadline_ms, picked_up + ACTIVE_LIMIT_MS);
+        assert!(!queued.is_overdue(picked_up + ACTIVE_LIMIT_MS - 1));
+    }
+
+    #[test]
     fn time_outs_fail_or_fail_compensation() {
         let flow = definition(json!([
             {"id": "a", "op": "set", "value": {}, "compensate": {"op": "sleep", "ms": 1}},
             {"id": "b", "op": "fail", "message": "no"}
         ]));
-        let mut active = run(&flow, None);
+        let mut active = run(&flow, Some("r"));
         assert!(!active.is_overdue(1_000 + ACTIVE_LIMIT_MS - 1));
         assert!(active.is_overdue(1_000 + ACTIVE_LIMIT_MS));
         active.time_out(&flow, 1_000 + ACTIVE_LIMIT_MS);
         assert_eq!(active.status, Status::Failed);
+        assert!(
+            active
+                .error
+                .unwrap()
+                .message
+                .contains("active for more than 5 minutes")
+        );
+        let mut queued = run(&flow, None);
+        assert!(!queued.is_overdue(1_000 + QUEUE_LIMIT_MS - 1));
+        queued.time_out(&flow, 1_000 + QUEUE_LIMIT_MS);
+        assert_eq!(queued.status, Status::Failed);
+        assert!(
+            queued
+                .error
+                .unwrap()
+                .message
+                .contains("queued for more than 15 minutes")
+        );
         let mut compensating = run(&flow, Some("r"));
         for _ in 0..2 {
             let work = compensating.next_work(&flow).unwrap();
