@@ -1,6 +1,20 @@
-// The Usage page: summary cards and the stacked per-day bar chart of `GET /v1/usage`.
+// The Usage page: summary cards and the stacked per-day bar chart of `GET /v1/usage`, and the
+// Recent executions table of `GET /invocations/v1/executions` (status filter, Load more).
 
-import { $, ApiError, SignedOut, api, showBanner, start } from './console.js';
+import {
+  $,
+  ApiError,
+  EXECUTION_STATUSES,
+  SignedOut,
+  api,
+  dateTimeElement,
+  el,
+  formatDuration as runDuration,
+  pagedList,
+  showBanner,
+  start,
+  statusBadge,
+} from './console.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const CHART_HEIGHT = 280;
@@ -309,7 +323,69 @@ new ResizeObserver(() => {
   if (usage && $('chart').clientWidth !== drawnWidth) drawChart();
 }).observe($('chart'));
 
-$('refresh').addEventListener('click', load);
+// Recent executions
+
+const statusFilter = $('runs-status');
+for (const [value, label] of EXECUTION_STATUSES) statusFilter.append(el('option', { value }, label));
+
+/** Flow names by graph id, from the first page of `GET /v1/flows` (ids stand in for the rest). */
+let flowNames = new Map();
+
+async function loadFlowNames() {
+  try {
+    const { flows } = await api('GET', '/v1/flows?limit=100');
+    flowNames = new Map(flows.map((flow) => [flow.graph_id, flow.name]));
+  } catch (error) {
+    if (error instanceof SignedOut) throw error;
+    // Names are a nicety: the ids are shown instead.
+  }
+}
+
+function runRow(run) {
+  const name = flowNames.get(run.graph_id);
+  const flow = name
+    ? el('span', { className: 'flow-name', title: run.graph_id }, name)
+    : el('code', { className: 'id-tail', title: run.graph_id }, `…${run.graph_id.slice(-12)}`);
+  return el(
+    'tr',
+    { 'data-execution-id': run.execution_id, 'data-status': run.status },
+    el('td', {}, el('a', { className: 'mono-link', href: `executions/${encodeURIComponent(run.execution_id)}` }, run.execution_id)),
+    el('td', {}, statusBadge(run.status)),
+    el('td', {}, flow),
+    el('td', { className: 'nowrap' }, dateTimeElement(run.started_at)),
+    el('td', { className: 'nowrap num' }, run.duration_ms === null ? el('span', { className: 'muted', title: 'Still in flight' }, '—') : runDuration(run.duration_ms)),
+  );
+}
+
+const runs = pagedList({
+  path: () => (statusFilter.value ? `/invocations/v1/executions?status=${encodeURIComponent(statusFilter.value)}` : '/invocations/v1/executions'),
+  field: 'executions',
+  limit: 20,
+  tbody: $('runs'),
+  row: runRow,
+  more: $('runs-more'),
+  loading: $('runs-loading'),
+  empty: $('runs-empty'),
+  error: $('runs-error'),
+  errorText: $('runs-error-text'),
+});
+
+function loadRuns() {
+  const label = EXECUTION_STATUSES.find(([value]) => value === statusFilter.value)?.[1];
+  $('runs-empty-text').textContent = label
+    ? `No ${label.toLowerCase()} executions.`
+    : 'Runs appear here when your flows are invoked.';
+  return runs.reload();
+}
+
+statusFilter.addEventListener('change', loadRuns);
+$('runs-retry').addEventListener('click', loadRuns);
+
+async function loadAll() {
+  await Promise.all([load(), loadFlowNames().then(loadRuns, () => {})]);
+}
+
+$('refresh').addEventListener('click', loadAll);
 $('retry').addEventListener('click', load);
 
-start(load);
+start(loadAll);

@@ -75,8 +75,9 @@ export function assertNoProblems(page) {
 }
 
 /** Calls the API from node: `{status, body}` with the body parsed when it is JSON. */
-export async function apiCall(method, apiPath, { key = API_KEY, body } = {}) {
-  const headers = { authorization: `Bearer ${key}` };
+export async function apiCall(method, apiPath, { key = API_KEY, body, userAgent } = {}) {
+  const headers = key === null ? {} : { authorization: `Bearer ${key}` };
+  if (userAgent) headers['user-agent'] = userAgent;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(BASE_URL + apiPath, {
     method,
@@ -94,12 +95,72 @@ export async function apiCall(method, apiPath, { key = API_KEY, body } = {}) {
   return { status: response.status, body: json };
 }
 
-/** Mints a key through the API. */
-export async function createKey(name) {
-  const { status, body } = await apiCall('POST', '/v1/api-keys', { body: { name } });
+/** Mints a key through the API (`extra` may hold `expires_at`). */
+export async function createKey(name, extra = {}) {
+  const { status, body } = await apiCall('POST', '/v1/api-keys', { body: { name, ...extra } });
   assert.equal(status, 201, JSON.stringify(body));
   return body;
 }
+
+/** Saves a flow of `steps` through the API and returns its `graph_id`. */
+export async function saveFlow(name, steps) {
+  const { status, body } = await apiCall('POST', '/v1/flows', { body: { name, definition: { steps } } });
+  assert.equal(status, 201, JSON.stringify(body));
+  return body.graph_id;
+}
+
+/** Invokes a flow through the API and returns the execution as answered. */
+export async function invoke(graphId, input = {}, { wait = true } = {}) {
+  const { status, body } = await apiCall('POST', '/invocations/v1/flows/invoke', { body: { graph_id: graphId, input, wait } });
+  assert.ok(status === 200 || status === 202, `${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Every item of a paged list (PRODUCT.md §13), following `next_cursor`, with `limit`. */
+export async function listAll(apiPath, field, { limit = 100 } = {}) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 100; page += 1) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    const { status, body } = await apiCall('GET', `${apiPath}${apiPath.includes('?') ? '&' : '?'}${query}`);
+    assert.equal(status, 200, JSON.stringify(body));
+    items.push(...body[field]);
+    cursor = body.next_cursor;
+    if (cursor === null) return items;
+  }
+  throw new Error(`${apiPath}: more than 100 pages`);
+}
+
+/** Runs `body` with a fresh tab of `browser`, closed afterwards; the tab must log no errors. */
+export async function withPage(browser, body) {
+  const page = await browser.page();
+  try {
+    await body(page);
+    assertNoProblems(page);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Clicks **Load more** under a list until it is gone; returns how many clicks it took. */
+export async function loadEverything(page, buttonId, rows) {
+  const button = page.locator(`#${buttonId}`);
+  let clicks = 0;
+  for (;;) {
+    await page.locator(`[aria-busy]`).waitFor({ state: 'detached' }).catch(() => {});
+    if (!(await button.isVisible())) return clicks;
+    const before = await rows.count();
+    await button.click();
+    clicks += 1;
+    await eventually(async () => (await rows.count()) > before || !(await button.isVisible()), { message: `${buttonId} loads more` });
+  }
+}
+
+/** `Nov 26, 2026, 8:00:46 PM`, as the Console writes timestamps with seconds (UTC in the tests). */
+export const dateTime = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' });
+/** `Nov 26, 2026`, as the Console writes dates. */
+export const dateOnly = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 /** Opens a Console page and signs in with `key` through the prompt. */
 export async function signIn(page, pageName, key = API_KEY) {
