@@ -233,7 +233,7 @@ fn every_operation_declares_its_responses() {
             "POST",
             "/invocations/v1/flows/invoke",
             &[
-                "200", "202", "400", "401", "403", "404", "409", "413", "500", "503",
+                "200", "202", "400", "401", "403", "404", "409", "413", "429", "500", "503",
             ],
         ),
         (
@@ -376,6 +376,7 @@ fn error_codes() -> BTreeSet<String> {
         ApiError::Conflict(String::new()),
         ApiError::IdempotencyKeyReused,
         ApiError::TooManyRequests {
+            message: String::new(),
             retry_after_seconds: 1,
         },
         ApiError::Unavailable,
@@ -444,6 +445,7 @@ fn audit_target_types() -> BTreeSet<String> {
         Target::flow("f"),
         Target::execution("e"),
         Target::device_grant("d"),
+        Target::account("a"),
     ]
     .iter()
     .map(|target| {
@@ -508,7 +510,7 @@ fn enums_are_the_code_s() {
     );
     assert_eq!(
         audit_target_types(),
-        ["key", "flow", "execution", "device_grant"]
+        ["key", "flow", "execution", "device_grant", "account"]
             .map(String::from)
             .into()
     );
@@ -1396,7 +1398,7 @@ async fn the_handlers_answer_as_documented() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(cancelled_runs["executions"].as_array().unwrap().len(), 1);
-    assert_eq!(cancelled_runs["executions"][0]["ended_at"].is_string(), true);
+    assert!(cancelled_runs["executions"][0]["ended_at"].is_string());
     let mut pages = 0;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;

@@ -93,8 +93,8 @@ async fn the_authorizer_reads_one_item_and_writes_last_use_at_most_once_a_minute
     );
     assert_eq!(
         calls.take(),
-        ["GetItem", "UpdateItem", "UpdateItem"],
-        "first use: lookup, claim, shown time"
+        ["GetItem", "TransactWriteItems"],
+        "first use: lookup, then the claim and the shown time in one transaction"
     );
     for _ in 0..3 {
         assert!(
@@ -183,7 +183,8 @@ async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
         .replace(EVENT.graph_id.as_str(), &flow.graph_id);
     let response = api::handle(Function::Invoke, &store, request(&invoke)).await;
     assert_eq!(response.status(), 202);
-    assert_eq!(calls.take(), ["GetItem", "TransactWriteItems"]);
+    // The flow and the account's quota, read at once, then the start.
+    assert_eq!(calls.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
 }
 
 #[tokio::test]
@@ -220,7 +221,7 @@ async fn usage_is_one_query_of_day_counters_however_many_runs() {
             None,
             axiom_shared::domain::timestamp::now_ms(),
         );
-        plain.start_execution(&run, None).await.unwrap();
+        plain.start_execution(&run, None, None).await.unwrap();
     }
     let response = api::handle(Function::Usage, &store, usage()).await;
     let summary: serde_json::Value = serde_json::from_slice(response.body()).unwrap();

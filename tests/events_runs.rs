@@ -380,7 +380,11 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
         now_ms,
     );
     assert_eq!(execution.status, Status::Queued);
-    fixture.store.start_execution(&execution, None).await.unwrap();
+    fixture
+        .store
+        .start_execution(&execution, None, None)
+        .await
+        .unwrap();
 
     let event = stream_event(&fixture.account.account_id, &execution.execution_id);
     let response = runner::on_stream(&fixture.store, &event.records, now_ms + 60_000).await;
@@ -448,7 +452,11 @@ async fn sweeper_schedule_event_triggers_a_sweep() {
         None,
         started_ms,
     );
-    fixture.store.start_execution(&execution, None).await.unwrap();
+    fixture
+        .store
+        .start_execution(&execution, None, None)
+        .await
+        .unwrap();
     let sweep = runner::sweep(&fixture.store, timestamp::now_ms()).await;
     assert_eq!(sweep.timed_out, 1, "{sweep:?}");
     let run = fixture

@@ -151,7 +151,12 @@ async fn a_slow_last_used_write_never_holds_the_request() {
     let faults = Faults::default();
     let store = faults.store().await;
     let (_, raw) = account(&store, "acme").await;
-    faults.inject("UpdateItem", Fault::Slow(Duration::from_secs(5)), 0, ALWAYS);
+    faults.inject(
+        "TransactWriteItems",
+        Fault::Slow(Duration::from_secs(5)),
+        0,
+        ALWAYS,
+    );
     let mut request = authorizer_request(&raw);
     let started = Instant::now();
     let decision = authorizer::decide(&store, &request, timestamp::now())
@@ -174,7 +179,7 @@ async fn a_slow_last_used_write_never_holds_the_request() {
     );
     // A failing write is no worse.
     faults.clear();
-    faults.inject("UpdateItem", Fault::ServerError, 0, ALWAYS);
+    faults.inject("TransactWriteItems", Fault::ServerError, 0, ALWAYS);
     request.headers = authorizer_request(&raw).headers;
     let decision = authorizer::decide(&store, &request, timestamp::now())
         .await
@@ -236,7 +241,7 @@ async fn abandoned_run(
         Some("dead-runner"),
         started,
     );
-    store.start_execution(&execution, None).await.unwrap();
+    store.start_execution(&execution, None, None).await.unwrap();
     execution
 }
 
@@ -301,7 +306,7 @@ async fn the_runner_reports_a_run_it_could_not_write_for_redelivery() {
         None,
         timestamp::now_ms(),
     );
-    store.start_execution(&queued, None).await.unwrap();
+    store.start_execution(&queued, None, None).await.unwrap();
     let text = axiom_tests::event("runner-stream")
         .replace(EVENT.account_id.as_str(), &account.account_id)
         .replace(EVENT.execution_id.as_str(), &queued.execution_id);

@@ -8,6 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use axiom_shared::domain::keys::KeyHash;
 use axiom_tests::{Server, account, answer};
 use serde_json::json;
 
@@ -71,5 +72,10 @@ async fn raw_keys_never_reach_the_logs() {
     assert!(logs.contains("minted a key for a device sign-in"));
     for secret in [&raw, &minted, &device_key, &device_code] {
         assert!(!logs.contains(secret.as_str()), "a secret was logged");
+        // Nor a whole hash of one (a prefix of 8 characters at most).
+        assert!(
+            !logs.contains(KeyHash::of(secret).as_str()),
+            "a whole key hash was logged"
+        );
     }
 }

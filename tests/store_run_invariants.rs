@@ -4,7 +4,9 @@
 use axiom_shared::{
     domain::{
         accounts::Account,
-        executions::{ACTIVE_LIMIT_MS, Execution, LEASE_MS, PAUSE_LIMIT_MS, RunRef, StartIds, Status},
+        executions::{
+            ACTIVE_LIMIT_MS, Execution, LEASE_MS, PAUSE_LIMIT_MS, QUEUE_LIMIT_MS, RunRef, StartIds, Status,
+        },
         flows::Definition,
         ids::new_id,
         timestamp,
@@ -55,7 +57,7 @@ async fn started_run(
         key_id: "key".into(),
     };
     let execution = Execution::start(ids, definition, "{}".into(), json!({}), owner, started_ms);
-    store.start_execution(&execution, None).await.unwrap();
+    store.start_execution(&execution, None, None).await.unwrap();
     execution
 }
 
@@ -334,13 +336,14 @@ async fn a_runner_ends_an_overdue_run_instead_of_running_it() {
         json!([{"id": "a", "op": "set", "value": {"a": 1}}]),
     )
     .await;
+    // Queued for longer than a run may wait for a runner.
     let run = started_run(
         &store,
         &acme,
         &graph,
         &definition,
         None,
-        timestamp::now_ms() - ACTIVE_LIMIT_MS - 1,
+        timestamp::now_ms() - QUEUE_LIMIT_MS - 1,
     )
     .await;
     runner::pick_up(&store, &run_ref(&run), timestamp::now_ms() + 60_000)

@@ -34,6 +34,7 @@ fn authorizer(c: &mut Criterion) {
         tenant: "acme".into(),
         email: "dev@acme.io".into(),
         key_id: "0193f1e2-8d5e-7b21-8c7f-3a2b4c5d6e7f".into(),
+        expires_at: None,
         last_used_at: Some("2026-11-26T10:49:18Z".into()),
     };
     c.bench_function("authorizer/allow: parse + check + sha256 + verdict", |b| {

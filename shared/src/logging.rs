@@ -8,9 +8,17 @@ use tracing_subscriber::{
     prelude::*,
 };
 
-/// The Lambda runtime logs each raw event at `trace` (with its `Authorization` header, so a
-/// key): its logs stop at `debug`, whatever the level.
-const RUNTIME_TARGETS: [&str; 2] = ["lambda_runtime", "lambda_http"];
+/// Libraries whose `trace` logs hold secrets, so stop at `debug` whatever the level: the Lambda
+/// runtime logs each raw event (with its `Authorization` header, so a key), the AWS SDK each
+/// request body (with key hashes and device-code hashes).
+const CAPPED_TARGETS: [&str; 6] = [
+    "lambda_runtime",
+    "lambda_http",
+    "aws_smithy_runtime",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime_api",
+    "aws_sdk_dynamodb",
+];
 
 pub fn init<W>(writer: W)
 where
@@ -21,10 +29,10 @@ where
         .find_map(|name| std::env::var(name).ok()?.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    let targets = RUNTIME_TARGETS
+    let targets = CAPPED_TARGETS
         .into_iter()
-        .fold(Targets::new().with_default(level), |targets, runtime| {
-            targets.with_target(runtime, level.min(LevelFilter::DEBUG))
+        .fold(Targets::new().with_default(level), |targets, capped| {
+            targets.with_target(capped, level.min(LevelFilter::DEBUG))
         });
     let layer = tracing_subscriber::fmt::layer()
         .with_target(false)

@@ -14,7 +14,7 @@ use crate::{
         },
         timestamp,
     },
-    store::{GrantRefused, Store},
+    store::{GrantRefused, Store, StoreError},
 };
 
 /// The device-flow errors of PRODUCT.md §17: 400s with these codes.
@@ -107,8 +107,12 @@ async fn create_grant(store: &Store, req: &Request) -> Result<Response<Body>, Ap
             Err(GrantRefused::CodeTaken) => continue,
             Err(GrantRefused::RateLimited) => {
                 let window_ends = (now_ms / 1000 / RATE_WINDOW_SECONDS + 1) * RATE_WINDOW_SECONDS;
+                let retry_after_seconds = window_ends - now_ms / 1000;
                 return Err(ApiError::TooManyRequests {
-                    retry_after_seconds: window_ends - now_ms / 1000,
+                    message: format!(
+                        "too many sign-ins started from this address; try again in {retry_after_seconds} seconds"
+                    ),
+                    retry_after_seconds,
                 });
             }
             Err(GrantRefused::Store(error)) => return Err(error.into()),
@@ -145,7 +149,12 @@ async fn approve(store: &Store, caller: &Caller, req: Request) -> Result<Respons
             &caller.actor(&req),
             timestamp::now(),
         )
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // The caller's key was revoked after the authorizer let the request in.
+            StoreError::ConditionFailed => ApiError::Revoked,
+            other => other.into(),
+        })?;
     if !decided {
         return Err(GRANT_NOT_FOUND);
     }

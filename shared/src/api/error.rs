@@ -30,9 +30,13 @@ pub enum ApiError {
     /// A device-flow answer (PRODUCT.md §17), a 400 with its own code.
     #[error("{}", .0.message())]
     Device(DeviceError),
-    /// The client asked too often; it may try again after this many seconds.
-    #[error("too many requests; try again in {retry_after_seconds} seconds")]
-    TooManyRequests { retry_after_seconds: i64 },
+    /// The client asked too often, or its account is at its quota; it may try again after
+    /// this many seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: i64,
+    },
     /// The database is throttling or unreachable after the retries; the client may try again.
     #[error("the service is busy; try again in a moment")]
     Unavailable,
@@ -77,7 +81,9 @@ impl ApiError {
     pub fn into_response(self) -> Response<Body> {
         let retry_after = match &self {
             Self::Unavailable => Some(RETRY_AFTER_SECONDS.to_owned()),
-            Self::TooManyRequests { retry_after_seconds } => Some((*retry_after_seconds).max(1).to_string()),
+            Self::TooManyRequests {
+                retry_after_seconds, ..
+            } => Some((*retry_after_seconds).max(1).to_string()),
             _ => None,
         };
         let mut response = match self {

@@ -19,6 +19,9 @@ use crate::{
     store::Store,
 };
 
+/// When a client at its quota may try again: runs end within seconds to minutes.
+const QUOTA_RETRY_AFTER_SECONDS: i64 = 1;
+
 const EXECUTION_NOT_FOUND: ApiError = ApiError::NotFound("execution not found");
 
 #[derive(Deserialize)]
@@ -73,6 +76,11 @@ impl From<InvokeError> for ApiError {
     fn from(error: InvokeError) -> Self {
         match error {
             InvokeError::KeyReused => Self::IdempotencyKeyReused,
+            InvokeError::FlowNotFound => Self::NotFound("flow not found"),
+            InvokeError::QuotaReached(_) => Self::TooManyRequests {
+                message: error.to_string(),
+                retry_after_seconds: QUOTA_RETRY_AFTER_SECONDS,
+            },
             InvokeError::Store(error) => error.into(),
         }
     }
@@ -89,8 +97,8 @@ impl From<RunChangeError> for ApiError {
     }
 }
 
-/// `POST /invocations/v1/flows/invoke`: one read of the flow and one transaction start the run
-/// (with an `Idempotency-Key`, one read of its binding first).
+/// `POST /invocations/v1/flows/invoke`: reads of the flow and the account's quota (at once) and
+/// one transaction start the run (with an `Idempotency-Key`, one read of its binding first).
 pub async fn invoke(store: &Store, caller: &Caller, req: Request) -> Result<Response<Body>, ApiError> {
     let started = timestamp::now_ms();
     let idempotency_key = match req.headers().get("idempotency-key") {
@@ -109,10 +117,6 @@ pub async fn invoke(store: &Store, caller: &Caller, req: Request) -> Result<Resp
     };
     let body: InvokeBody = http::body(&req)?;
     let input_text = input_text(&body.input)?;
-    let definition = store
-        .flow_definition(&caller.account.account_id, &body.graph_id)
-        .await?
-        .ok_or(ApiError::NotFound("flow not found"))?;
     let invocation = Invocation {
         ids: StartIds {
             execution_id: new_id(),
@@ -125,7 +129,8 @@ pub async fn invoke(store: &Store, caller: &Caller, req: Request) -> Result<Resp
         wait: body.wait,
         idempotency_key,
     };
-    let execution = runner::invoke(store, &definition, invocation, started).await?;
+    // Boxed: the run's inline part nests many store calls; its future is large.
+    let execution = Box::pin(runner::invoke(store, invocation, started)).await?;
     Ok(execution_response(&execution))
 }
 
@@ -151,7 +156,13 @@ async fn list(store: &Store, caller: &Caller, req: &Request) -> Result<Response<
         status,
         graph_id: http::query_param(req, "graph_id").map(str::to_owned),
     };
-    let page = http::page_request(req, account_id, RUNS_LIST)?;
+    // A cursor belongs to its filter too: its positions skipped what did not match.
+    let list = format!(
+        "{RUNS_LIST}?status={}&graph_id={}",
+        filter.status.map(|status| status.as_str()).unwrap_or_default(),
+        filter.graph_id.as_deref().unwrap_or_default()
+    );
+    let page = http::page_request(req, account_id, &list)?;
     let page = match &filter.graph_id {
         // An id of another form names no flow: an empty list, without a query.
         Some(graph_id) if !is_plausible_id(graph_id) => Page {
@@ -163,7 +174,7 @@ async fn list(store: &Store, caller: &Caller, req: &Request) -> Result<Response<
             .await
             .map_err(ApiError::from_listing)?,
     };
-    let next_cursor = http::next_cursor(account_id, RUNS_LIST, page.next);
+    let next_cursor = http::next_cursor(account_id, &list, page.next);
     Ok(http::json(
         StatusCode::OK,
         &RunList {
@@ -192,8 +203,9 @@ pub async fn executions(store: &Store, caller: &Caller, req: Request) -> Result<
             if let Some(input) = &body.input {
                 input_text(input)?;
             }
-            let execution =
-                runner::resume(store, account_id, id, body.input, &caller.actor(&req), started).await?;
+            let actor = caller.actor(&req);
+            let resumed = runner::resume(store, account_id, id, body.input, &actor, started);
+            let execution = Box::pin(resumed).await?;
             Ok(execution_response(&execution))
         }
         _ => {

@@ -53,6 +53,10 @@ impl Target {
         Self::of("execution", id)
     }
 
+    pub fn account(id: &str) -> Self {
+        Self::of("account", id)
+    }
+
     pub fn device_grant(id: &str) -> Self {
         Self::of("device_grant", id)
     }

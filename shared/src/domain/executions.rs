@@ -128,6 +128,10 @@ pub struct Execution {
     pub runnable: Option<String>,
     /// When the sweep must look at the run (lease expiry or deadline); `None` once ended.
     pub wake_at_ms: Option<i64>,
+    /// The shard of its account's in-flight count the run is counted in (runs started before
+    /// quotas were counted have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inflight_shard: Option<u32>,
 }
 
 /// The next piece of work of a run: a step, or the compensation of a completed step.
@@ -201,6 +205,7 @@ impl Execution {
             lease_until_ms: None,
             runnable: None,
             wake_at_ms: None,
+            inflight_shard: None,
         };
         match owner {
             Some(owner) => execution.take_lease(owner, now_ms),

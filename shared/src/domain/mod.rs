@@ -12,5 +12,6 @@ pub mod ids;
 pub mod keys;
 pub mod names;
 pub mod pages;
+pub mod quotas;
 pub mod timestamp;
 pub mod usage;

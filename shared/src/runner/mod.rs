@@ -137,6 +137,12 @@ pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), S
         return Ok(());
     }
     let previous = execution.status;
+    // Past its deadline (a run queued too long, say): ended, not run.
+    if execution.is_overdue(now) {
+        end(store, &mut execution, now).await?;
+        store.save_execution(&mut execution, previous).await?;
+        return Ok(());
+    }
     let Some(definition) = store
         .flow_definition(&execution.account_id, &execution.graph_id)
         .await?

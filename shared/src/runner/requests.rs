@@ -9,11 +9,13 @@ use crate::{
     domain::{
         audit::{Action, Actor, AuditEvent, Target},
         executions::{Execution, NotAllowed, StartIds},
-        flows::{Definition, StateCap},
+        flows::StateCap,
         idempotency::{self, IdempotencyKey, IdempotencyRecord},
+        ids::shard_of,
+        quotas::{self, QUOTA_SHARDS},
         timestamp,
     },
-    store::{Store, StoreError},
+    store::{Started, Store, StoreError},
 };
 
 /// Why a cancel or resume did not happen.
@@ -49,6 +51,12 @@ pub enum InvokeError {
     /// The `Idempotency-Key` is bound to a run of another `graph_id` or `input` (a 409).
     #[error("this Idempotency-Key was used with another graph_id or input in the last 24 hours")]
     KeyReused,
+    /// The account has no such flow (a 404).
+    #[error("flow not found")]
+    FlowNotFound,
+    /// The account has as many runs in flight as its quota allows (a 429).
+    #[error("the account has {0} runs in flight, its quota; try again when some have ended")]
+    QuotaReached(u32),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -59,7 +67,6 @@ pub enum InvokeError {
 /// is now; concurrent repeats all get the run of the one that bound the key.
 pub async fn invoke(
     store: &Store,
-    definition: &Definition,
     invocation: Invocation,
     started_ms: i64,
 ) -> Result<Execution, InvokeError> {
@@ -79,41 +86,66 @@ pub async fn invoke(
             })
         }
     };
+    let (definition, max_in_flight) = futures::try_join!(
+        store.flow_definition(&account_id, &invocation.ids.graph_id),
+        store.max_in_flight(&account_id),
+    )?;
+    let definition = definition.ok_or(InvokeError::FlowNotFound)?;
     let owner = invocation.wait.then(|| runner_id("invoke"));
-    let execution = Execution::start(
+    let mut execution = Execution::start(
         invocation.ids,
-        definition,
+        &definition,
         invocation.input_text,
         invocation.input,
         owner.as_deref(),
         started_ms,
     );
-    match store.start_execution(&execution, binding.as_ref()).await {
-        Ok(true) => {}
-        // Another request bound the key first: its run is the answer.
-        Ok(false) => {
-            let binding = binding.expect("only a binding can be taken");
-            return bound_run(
-                store,
-                &account_id,
-                &binding.key_hash,
-                &binding.fingerprint,
-                started_ms,
-            )
-            .await?
-            .ok_or_else(|| {
-                StoreError::Unavailable("an Idempotency-Key's run could not be read".into()).into()
-            });
+    let first_shard = shard_of(&execution.execution_id, QUOTA_SHARDS);
+    let mut started = false;
+    for shard in quotas::shards_to_try(max_in_flight, first_shard) {
+        execution.inflight_shard = Some(shard);
+        let cap = quotas::shard_cap(max_in_flight, shard);
+        match store
+            .start_execution(&execution, binding.as_ref(), Some(cap))
+            .await
+        {
+            Ok(Started::Yes) => {
+                started = true;
+                break;
+            }
+            Ok(Started::ShardFull) => continue,
+            // Another request bound the key first: its run is the answer.
+            Ok(Started::KeyTaken) => {
+                let binding = binding.expect("only a binding can be taken");
+                return bound_run(
+                    store,
+                    &account_id,
+                    &binding.key_hash,
+                    &binding.fingerprint,
+                    started_ms,
+                )
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Unavailable("an Idempotency-Key's run could not be read".into()).into()
+                });
+            }
+            // The write may have landed with its answer lost: then the run exists, and is this one.
+            Err(StoreError::Unavailable(_))
+                if matches!(
+                    store
+                        .get_execution(&execution.account_id, &execution.execution_id)
+                        .await,
+                    Ok(Some(_))
+                ) =>
+            {
+                started = true;
+                break;
+            }
+            Err(error) => return Err(error.into()),
         }
-        // The write may have landed with its answer lost: then the run exists, and is this one.
-        Err(StoreError::Unavailable(_))
-            if matches!(
-                store
-                    .get_execution(&execution.account_id, &execution.execution_id)
-                    .await,
-                Ok(Some(_))
-            ) => {}
-        Err(error) => return Err(error.into()),
+    }
+    if !started {
+        return Err(InvokeError::QuotaReached(max_in_flight));
     }
     tracing::info!(
         execution_id = execution.execution_id,
@@ -121,7 +153,7 @@ pub async fn invoke(
         "started a run"
     );
     Ok(if invocation.wait {
-        carry_on_inline(store, definition, execution, started_ms).await
+        carry_on_inline(store, &definition, execution, started_ms).await
     } else {
         execution
     })

@@ -166,7 +166,8 @@ impl Store {
 
     /// Approves or denies a pending, unexpired grant for the caller's account, with its audit
     /// event, on the condition that the caller's key still exists. `Ok(false)`: no such grant
-    /// to decide (unknown, expired, decided already) or the caller's key is gone.
+    /// to decide (unknown, expired, decided already); [`StoreError::ConditionFailed`]: the
+    /// caller's key is gone (revoked after the authorizer allowed the request).
     pub async fn decide_grant(
         &self,
         user_code: &UserCode,
@@ -215,7 +216,11 @@ impl Store {
         if let Some(caller) = &actor.key_id {
             items.push(self.caller_key_check(&account.account_id, caller, None)?);
         }
-        self.transact(items).await
+        let failed = self.transact_naming_failures(items).await?;
+        if failed.contains(&2) {
+            return Err(StoreError::ConditionFailed);
+        }
+        Ok(failed.is_empty())
     }
 
     /// Mints the key of an approved grant and consumes the grant, with the `key.created` event

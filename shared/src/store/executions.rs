@@ -9,9 +9,11 @@
 //! writes. Ended runs carry a `ttl` 90 days on.
 //!
 //! An `Idempotency-Key` is `IDEMPOTENCY#<account id>#<sha256 of the key>` / `IDEMPOTENCY`,
-//! written in the transaction that starts its run.
+//! written in the transaction that starts its run. The account's in-flight count is kept in
+//! `INFLIGHT#<account id>#<shard>` / `INFLIGHT` (`count`), raised by the start (below the
+//! shard's share of the quota) and lowered by the end, each in the run's own transaction.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, builders::PutBuilder};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -22,7 +24,7 @@ use crate::domain::{
     audit::AuditEvent,
     executions::{Execution, RECORD_KEPT_FOR_MS, RunFilter, RunRef, RunSummary, Status},
     idempotency::IdempotencyRecord,
-    ids::{is_plausible_id, shard_of},
+    ids::{is_plausible_id, new_id, shard_of},
     pages::{Page, PageRequest},
 };
 
@@ -33,6 +35,17 @@ pub const WAKE_SHARDS: u32 = 8;
 /// as many Queries (at once), and the index takes an account's run writes spread this wide.
 pub const RUN_LIST_SHARDS: u32 = 8;
 const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+const INFLIGHT_SK: &str = "INFLIGHT";
+
+/// What a start did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    Yes,
+    /// The `Idempotency-Key` is bound to another run already (nothing was written).
+    KeyTaken,
+    /// The in-flight shard tried is full (nothing was written).
+    ShardFull,
+}
 
 const EXECUTION_SK_PREFIX: &str = "EXEC#";
 
@@ -120,14 +133,15 @@ impl Store {
     }
 
     /// Records a new run and counts it in its day, in one transaction, binding `idempotency`
-    /// (if any) to it in the same transaction. `Ok(false)`: that key is bound to another run
-    /// already (nothing was written). The run's id is new, so if its item exists already, it is
+    /// (if any) to it, and counting it in flight in its `inflight_shard` if that shard holds
+    /// fewer than `shard_cap` runs. The run's id is new, so if its item exists already, it is
     /// this very run, written by a send whose answer was lost.
     pub async fn start_execution(
         &self,
         execution: &Execution,
         idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<bool, StoreError> {
+        shard_cap: Option<u32>,
+    ) -> Result<Started, StoreError> {
         let put = self
             .execution_put(execution)?
             .condition_expression("attribute_not_exists(pk)")
@@ -138,29 +152,80 @@ impl Store {
                 .update(self.usage_update(execution)?)
                 .build(),
         ];
-        if let Some(record) = idempotency {
-            let item = IdempotencyItem {
-                pk: idempotency_pk(&execution.account_id, &record.key_hash),
-                sk: IDEMPOTENCY_SK.to_owned(),
-                fingerprint: record.fingerprint.clone(),
-                execution_id: record.execution_id.clone(),
-                expires_at_ms: record.expires_at_ms,
-                ttl: record.expires_at_ms / 1000,
-            };
-            let put = Put::builder()
-                .table_name(&*self.table)
-                .set_item(Some(serde_dynamo::to_item(&item)?))
-                // A key whose window has passed is free again, whether or not TTL removed it.
-                .condition_expression("attribute_not_exists(pk) OR expires_at_ms <= :now")
-                .expression_attribute_values(":now", AttributeValue::N(execution.started_ms.to_string()))
-                .build()?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
-        let started = self.transact(items).await?;
-        if started {
+        let counted = match (execution.inflight_shard, shard_cap) {
+            (Some(shard), Some(cap)) => {
+                items.push(self.inflight_change(&execution.account_id, shard, 1, Some(cap))?);
+                Some(items.len() - 1)
+            }
+            _ => None,
+        };
+        let bound = match idempotency {
+            Some(record) => {
+                items.push(self.idempotency_put(execution, record)?);
+                Some(items.len() - 1)
+            }
+            None => None,
+        };
+        let failed = self.transact_naming_failures(items).await?;
+        if failed.is_empty() {
             self.notify_if_runnable(execution);
+            return Ok(Started::Yes);
         }
-        Ok(started)
+        // The binding comes before the quota: a repeat is answered even at the quota.
+        if bound.is_some_and(|index| failed.contains(&index)) {
+            Ok(Started::KeyTaken)
+        } else if counted.is_some_and(|index| failed.contains(&index)) {
+            Ok(Started::ShardFull)
+        } else {
+            Ok(Started::Yes)
+        }
+    }
+
+    fn idempotency_put(
+        &self,
+        execution: &Execution,
+        record: &IdempotencyRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let item = IdempotencyItem {
+            pk: idempotency_pk(&execution.account_id, &record.key_hash),
+            sk: IDEMPOTENCY_SK.to_owned(),
+            fingerprint: record.fingerprint.clone(),
+            execution_id: record.execution_id.clone(),
+            expires_at_ms: record.expires_at_ms,
+            ttl: record.expires_at_ms / 1000,
+        };
+        let put = Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(serde_dynamo::to_item(&item)?))
+            // A key whose window has passed is free again, whether or not TTL removed it.
+            .condition_expression("attribute_not_exists(pk) OR expires_at_ms <= :now")
+            .expression_attribute_values(":now", AttributeValue::N(execution.started_ms.to_string()))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A change of one shard of the account's in-flight count; with a cap, only below it.
+    fn inflight_change(
+        &self,
+        account_id: &str,
+        shard: u32,
+        delta: i64,
+        cap: Option<u32>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(format!("INFLIGHT#{account_id}#{shard}")))
+            .key(SORT_KEY, s(INFLIGHT_SK))
+            .update_expression("ADD #count :delta")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()));
+        let update = match cap {
+            Some(cap) => update
+                .condition_expression("attribute_not_exists(#count) OR #count < :cap")
+                .expression_attribute_values(":cap", AttributeValue::N(cap.to_string())),
+            None => update,
+        };
+        Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
     /// The run an `Idempotency-Key` is bound to, if it is (expired bindings included: the caller
@@ -232,6 +297,9 @@ impl Store {
             items.push(self.audit_put(&execution.account_id, event)?);
         }
         if execution.status.is_terminal() && !previous.is_terminal() {
+            if let Some(shard) = execution.inflight_shard {
+                items.push(self.inflight_change(&execution.account_id, shard, -1, None)?);
+            }
             items.push(
                 TransactWriteItem::builder()
                     .update(self.usage_update(execution)?)
@@ -320,6 +388,16 @@ impl Store {
                     None => ShardPosition::Done,
                 }
             };
+        }
+        // A shard not read into yet starts, on later pages, below the first page's time: runs
+        // started since then belong to a new listing, never to the middle of this one.
+        if page.after.is_none() {
+            let ceiling = new_id();
+            for position in &mut next {
+                if *position == ShardPosition::Top {
+                    *position = ShardPosition::After(ceiling.clone());
+                }
+            }
         }
         let done = next.iter().all(|position| *position == ShardPosition::Done);
         Ok(Page {

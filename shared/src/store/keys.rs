@@ -10,7 +10,7 @@
 //! A key that expires carries `expires_at` on both items and a `ttl` 30 days later: DynamoDB's
 //! TTL only cleans up, every read compares `expires_at` itself.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -27,6 +27,7 @@ use crate::domain::{
         rolled_key_expiry,
     },
     pages::{Page, PageRequest},
+    quotas::DEFAULT_MAX_IN_FLIGHT,
     timestamp,
 };
 
@@ -54,6 +55,9 @@ struct AccountItem {
     #[serde(flatten)]
     account: Account,
     created_at: String,
+    /// Set by the operator; absent: [`DEFAULT_MAX_IN_FLIGHT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_in_flight: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -208,6 +212,7 @@ impl Store {
             sk: ACCOUNT_SK.to_owned(),
             account: account.clone(),
             created_at: timestamp::format(now),
+            max_in_flight: None,
         };
         let email_item = EmailItem {
             pk: email_pk(email),
@@ -339,7 +344,8 @@ impl Store {
         let event = AuditEvent::new(Action::KeyRevoked, actor, Target::key(key_id), now);
         let items = vec![
             self.delete_existing(key.pk, key.sk)?,
-            self.delete_existing(credential_pk(&hash), CREDENTIAL_SK.to_owned())?,
+            // Unconditional: TTL may have cleaned up an expired key's credential already.
+            self.delete_any(credential_pk(&hash), CREDENTIAL_SK.to_owned())?,
             self.audit_put(account_id, &event)?,
         ];
         match self.transact(items).await? {
@@ -382,8 +388,9 @@ impl Store {
         let hash = KeyHash::from_stored(old.key_hash.clone());
         match old_until {
             None => {
-                items.push(self.delete_existing(old.pk, old.sk)?);
-                items.push(self.delete_existing(credential_pk(&hash), CREDENTIAL_SK.to_owned())?);
+                // As read: two rolls of one key cannot both win.
+                items.push(self.delete_as_read(old.pk, old.sk, old.expires_at.as_deref())?);
+                items.push(self.delete_any(credential_pk(&hash), CREDENTIAL_SK.to_owned())?);
             }
             Some(until) => {
                 let (at, ttl) = (timestamp::format(until), key_ttl(Some(until)));
@@ -415,6 +422,36 @@ impl Store {
         }
     }
 
+    /// Deletes a key's item on the condition that its expiry is still `expected`.
+    fn delete_as_read(
+        &self,
+        pk: String,
+        sk: String,
+        expected: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk));
+        let delete = match expected {
+            Some(expected) => delete
+                .condition_expression("attribute_exists(pk) AND expires_at = :expected")
+                .expression_attribute_values(":expected", s(expected)),
+            None => delete.condition_expression("attribute_exists(pk) AND attribute_not_exists(expires_at)"),
+        };
+        Ok(TransactWriteItem::builder().delete(delete.build()?).build())
+    }
+
+    /// Deletes an item whether or not it is there.
+    fn delete_any(&self, pk: String, sk: String) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk))
+            .build()?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     /// Sets when a key's item stops working, on the condition that its expiry is still
     /// `expected` (so two rolls of one key cannot both win).
     fn set_expiry(
@@ -442,6 +479,48 @@ impl Store {
         Ok(TransactWriteItem::builder().update(update.build()?).build())
     }
 
+    /// How many runs the account may have in flight.
+    pub async fn max_in_flight(&self, account_id: &str) -> Result<u32, StoreError> {
+        let item = self.get(account_pk(account_id), ACCOUNT_SK.to_owned()).await?;
+        let quota = item
+            .map(serde_dynamo::from_item::<_, AccountItem>)
+            .transpose()?
+            .and_then(|account| account.max_in_flight);
+        Ok(quota.unwrap_or(DEFAULT_MAX_IN_FLIGHT))
+    }
+
+    /// Sets the account's quota of runs in flight, with its `quota.changed` event (the
+    /// operator's), in one transaction.
+    pub async fn set_max_in_flight(
+        &self,
+        account_id: &str,
+        max_in_flight: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .key(PARTITION_KEY, s(account_pk(account_id)))
+            .key(SORT_KEY, s(ACCOUNT_SK))
+            .update_expression("SET max_in_flight = :max")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":max", AttributeValue::N(max_in_flight.to_string()))
+            .build()?;
+        let event = AuditEvent::new(
+            Action::QuotaChanged,
+            &Actor::default(),
+            Target::account(account_id),
+            now,
+        );
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.audit_put(account_id, &event)?,
+        ];
+        match self.transact(items).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound),
+        }
+    }
+
     /// The account that owns `email`, if any.
     pub async fn find_account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
         let Some(claim) = self.get(email_pk(email), EMAIL_SK.to_owned()).await? else {
@@ -467,10 +546,11 @@ impl Store {
         }
     }
 
-    /// Records that the key authenticated a request at `now`, at most once per
-    /// [`LAST_USED_INTERVAL`]: a conditional write on the credential claims the interval, so of
-    /// any number of concurrent requests exactly one proceeds to update the listed key.
-    /// Returns whether this call wrote.
+    /// Records that the key authenticated a request at `now`, and from where, at most once
+    /// per [`LAST_USED_INTERVAL`]: one transaction claims the interval on the credential (of
+    /// any number of concurrent requests exactly one wins) and writes the listed key (never
+    /// resurrecting a key revoked in between), so the two never disagree, even when the write
+    /// is abandoned half way. Returns whether this call wrote.
     pub async fn record_key_use(
         &self,
         hash: &KeyHash,
@@ -479,9 +559,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let used_at = timestamp::format(now);
-        let claim = self
-            .client
-            .update_item()
+        let claim = Update::builder()
             .table_name(&*self.table)
             .key(PARTITION_KEY, s(credential_pk(hash)))
             .key(SORT_KEY, s(CREDENTIAL_SK))
@@ -491,23 +569,9 @@ impl Store {
             )
             .expression_attribute_values(":now", s(&used_at))
             .expression_attribute_values(":cutoff", s(timestamp::format_before(now, LAST_USED_INTERVAL)))
-            .send()
-            .await;
-        match claim {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(false);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        // Condition: never resurrect a key revoked in between. An origin not known is removed,
-        // so that the three always describe the same request.
-        let mut shown = self
-            .client
-            .update_item()
+            .build()?;
+        // An origin not known is removed, so that the three always describe the same request.
+        let mut shown = Update::builder()
             .table_name(&*self.table)
             .key(PARTITION_KEY, s(account_pk(&credential.account_id)))
             .key(SORT_KEY, s(key_sk(&credential.key_id)))
@@ -532,16 +596,11 @@ impl Store {
         if !removed.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removed.join(", ")));
         }
-        let shown = shown.update_expression(expression).send().await;
-        match shown {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        let shown = shown.update_expression(expression).build()?;
+        let items = vec![
+            TransactWriteItem::builder().update(claim).build(),
+            TransactWriteItem::builder().update(shown).build(),
+        ];
+        self.transact(items).await
     }
 }

@@ -14,7 +14,7 @@ pub mod table;
 mod usage;
 
 pub use device::GrantRefused;
-pub use executions::WAKE_SHARDS;
+pub use executions::{Started, WAKE_SHARDS};
 pub use keys::{KeyRoll, NewKey, RolledKey};
 
 use std::time::Duration;
@@ -254,8 +254,11 @@ impl Store {
                 .exclusive_start_key(PARTITION_KEY, s(account_pk(account_id)))
                 .exclusive_start_key(SORT_KEY, s(format!("{prefix}{after}")));
         }
-        let mut items = query.send().await?.items.unwrap_or_default();
-        let more = items.len() > page.limit;
+        let output = query.send().await?;
+        // More follow when the extra item came, or when DynamoDB stopped early (at 1 MB read).
+        let stopped_early = output.last_evaluated_key().is_some();
+        let mut items = output.items.unwrap_or_default();
+        let more = items.len() > page.limit || (stopped_early && !items.is_empty());
         items.truncate(page.limit);
         let next = if more {
             let last = items
@@ -291,13 +294,13 @@ async fn query_all<T: serde::de::DeserializeOwned>(query: QueryFluentBuilder) ->
 /// How many times a transaction is sent when it conflicts with another one on the same items
 /// (DynamoDB cancels it and it may be sent again as it is), and the first pause between two
 /// sends; the pause doubles each time, with full jitter.
-const TRANSACTION_ATTEMPTS: u32 = 4;
+const TRANSACTION_ATTEMPTS: u32 = 6;
 const TRANSACTION_BACKOFF: Duration = Duration::from_millis(25);
 
 /// Why a transaction was cancelled, when it was.
 enum Cancelled {
-    /// One of its conditions did not hold: a domain outcome, never retried.
-    Condition,
+    /// Conditions did not hold (the positions of those items): a domain outcome, never retried.
+    Condition(Vec<usize>),
     /// It conflicted with another transaction, or was throttled: sent again.
     Conflict,
 }
@@ -312,14 +315,31 @@ fn cancelled<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelle
                     .filter_map(|reason| reason.code())
             };
             if codes().any(|code| code == "ConditionalCheckFailed") {
-                Some(Cancelled::Condition)
-            } else if codes().any(|code| matches!(code, "TransactionConflict" | "ThrottlingError")) {
+                let failed = cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+                    .map(|(index, _)| index)
+                    .collect();
+                Some(Cancelled::Condition(failed))
+            } else if codes().any(|code| {
+                matches!(
+                    code,
+                    "TransactionConflict"
+                        | "ThrottlingError"
+                        | "ProvisionedThroughputExceeded"
+                        | "RequestLimitExceeded"
+                )
+            }) {
                 Some(Cancelled::Conflict)
             } else {
                 None
             }
         }
-        TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Conflict),
+        // Another send with the same token is still being applied: its outcome is unknown, and
+        // a send with a fresh token could apply the transaction twice or report its own effect
+        // as a failed condition. Not retried here: the caller learns "unavailable".
         _ => None,
     }
 }
@@ -338,6 +358,15 @@ impl Store {
     /// token, which the SDK's own retries of that send reuse: a send whose answer was lost is
     /// then not applied twice.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        Ok(self.transact_naming_failures(items).await?.is_empty())
+    }
+
+    /// [`Store::transact`], telling which items' conditions failed (by position; empty: the
+    /// transaction committed).
+    async fn transact_naming_failures(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Vec<usize>, StoreError> {
         let mut ceiling = TRANSACTION_BACKOFF;
         for attempt in 1..=TRANSACTION_ATTEMPTS {
             let sent = self
@@ -348,9 +377,9 @@ impl Store {
                 .send()
                 .await;
             match sent {
-                Ok(_) => return Ok(true),
+                Ok(_) => return Ok(Vec::new()),
                 Err(error) => match cancelled(&error) {
-                    Some(Cancelled::Condition) => return Ok(false),
+                    Some(Cancelled::Condition(failed)) => return Ok(failed),
                     Some(Cancelled::Conflict) if attempt < TRANSACTION_ATTEMPTS => {
                         tokio::time::sleep(jitter(ceiling)).await;
                         ceiling *= 2;
