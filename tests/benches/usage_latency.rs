@@ -16,7 +16,7 @@ use axiom_shared::{
     },
     store::Store,
 };
-use axiom_tests::{account, event_as, store};
+use axiom_tests::{account, event_as, operator, store};
 use futures::{StreamExt, stream};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -26,7 +26,13 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 async fn seed(store: &Store, account: &Account, count: usize) {
     let definition = Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]})).unwrap();
     let flow = store
-        .create_flow(&account.account_id, "bench".into(), &definition)
+        .create_flow(
+            &account.account_id,
+            "bench".into(),
+            &definition,
+            &operator(),
+            timestamp::now(),
+        )
         .await
         .unwrap();
     let now = timestamp::now_ms();
@@ -49,7 +55,7 @@ async fn seed(store: &Store, account: &Account, count: usize) {
                     Some("bench"),
                     started,
                 );
-                store.start_execution(&run).await.unwrap();
+                store.start_execution(&run, None, None).await.unwrap();
                 run.cancel(started + 1_000).unwrap();
                 assert!(
                     store
