@@ -1,5 +1,5 @@
 # The two commands of the README. Everything else is a helper they call.
-.PHONY: dev test lint bench
+.PHONY: dev test lint bench chromium
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -12,8 +12,13 @@ dev: node_modules
 ## Run every test, with DynamoDB Local started and stopped around them: the Rust suites, the
 ## function binaries under the Lambda runtime API, API fuzzing (Schemathesis against the OpenAPI
 ## document), then the Console in headless Chromium.
-test: node_modules
+test: chromium node_modules
 	scripts/with-dynamodb-local sh -c 'cargo test --workspace && scripts/lambda-runtime-check && scripts/api-fuzz && scripts/browser-test'
+
+## The browser tests' Chromium: installed from Debian's packages when missing (as root), else
+## make test stops here, before any test, with the command to run.
+chromium:
+	@scripts/ensure-chromium
 
 ## Formatting, clippy and the template linter, as CI runs them.
 lint:
@@ -21,8 +26,9 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
 
-## Benchmarks: the authorizer's per-request work (criterion) and usage latency with 100 vs
-## 50,000 runs (on DynamoDB Local). Figures in docs/performance.md.
+## Benchmarks (figures in docs/performance.md): the authorizer's per-request work (criterion);
+## usage latency with 100 vs 50,000 runs; the authorizer path against a bare GetItem (handler,
+## release gateway, `make dev`'s build); cold starts of every function next to a hello-world
+## under a Lambda Runtime API emulator. DynamoDB Local is started around them.
 bench: node_modules
-	cargo bench -p axiom-shared --bench authorizer
-	scripts/with-dynamodb-local cargo bench -p axiom-tests --bench usage_latency
+	scripts/bench

@@ -46,7 +46,11 @@ async fn an_approved_grant_gets_a_cli_key_once() {
         (Some(600), Some(5))
     );
     let uri = grant["verification_uri"].as_str().unwrap();
-    assert!(uri.ends_with("/console/device"), "{uri}");
+    assert_eq!(
+        uri,
+        server.url("/console/device"),
+        "this server's own origin and scheme"
+    );
     assert_eq!(
         grant["verification_uri_complete"],
         format!("{uri}?code={user_code}")

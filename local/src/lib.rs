@@ -5,7 +5,13 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use aws_lambda_events::{
+    apigw::{
+        ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request, ApiGatewayV2httpRequest,
+        ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+    },
+    query_map::QueryMap,
+};
 use axiom_shared::{
     api::{self, authorizer, routes},
     domain::{executions::RunRef, ids::new_id, timestamp},
@@ -16,7 +22,7 @@ use axum::{
     Router,
     body::{Body, to_bytes},
     extract::State,
-    http::{HeaderMap, Request, StatusCode, header::AUTHORIZATION, request::Parts},
+    http::{HeaderMap, HeaderValue, Request, StatusCode, header::AUTHORIZATION, request::Parts},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -105,15 +111,16 @@ async fn gateway(State(store): State<Arc<Store>>, request: Request<Body>) -> Res
     into_axum(api::handle(route.function, &store, request).await)
 }
 
-/// The parts of a request that both events share.
+/// The parts of a request that both events share, as `aws_lambda_events` types: built
+/// directly, never through JSON.
 struct Event {
     route_key: String,
     raw_path: String,
     raw_query_string: String,
-    headers: Map<String, Value>,
-    query_string_parameters: Map<String, Value>,
+    headers: HeaderMap,
+    query_string_parameters: HashMap<String, String>,
     path_parameters: HashMap<String, String>,
-    request_context: Value,
+    request_context: ApiGatewayV2httpRequestContext,
 }
 
 impl Event {
@@ -123,97 +130,98 @@ impl Event {
         let time_format = time::macros::format_description!(
             "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
         );
-        let request_context = json!({
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": header(&parts.headers, "host").unwrap_or("127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": parts.method.as_str(),
-                "path": parts.uri.path(),
-                "protocol": format!("{:?}", parts.version),
-                "sourceIp": "127.0.0.1",
-                "userAgent": header(&parts.headers, "user-agent").unwrap_or_default(),
-            },
-            "requestId": new_id(),
-            "routeKey": route.key(),
-            "stage": "$default",
-            "time": now.format(time_format).unwrap_or_default(),
-            "timeEpoch": now.unix_timestamp() * 1000 + i64::from(now.millisecond()),
-        });
+        let route_key = route.key();
+        let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+        http.method = parts.method.clone();
+        http.path = Some(parts.uri.path().to_owned());
+        http.protocol = Some(format!("{:?}", parts.version));
+        http.source_ip = Some("127.0.0.1".to_owned());
+        http.user_agent = Some(
+            header(&parts.headers, "user-agent")
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        let mut request_context = ApiGatewayV2httpRequestContext::default();
+        request_context.account_id = Some("000000000000".to_owned());
+        request_context.apiid = Some("local".to_owned());
+        request_context.domain_name = Some(header(&parts.headers, "host").unwrap_or("127.0.0.1").to_owned());
+        request_context.domain_prefix = Some("local".to_owned());
+        request_context.http = http;
+        request_context.request_id = Some(new_id());
+        request_context.route_key = Some(route_key.clone());
+        request_context.stage = Some("$default".to_owned());
+        request_context.time = Some(now.format(time_format).unwrap_or_default());
+        request_context.time_epoch = now.unix_timestamp() * 1000 + i64::from(now.millisecond());
         Self {
-            route_key: route.key(),
+            route_key,
             raw_path: parts.uri.path().to_owned(),
             query_string_parameters: joined(form_urlencoded::parse(raw_query_string.as_bytes()).into_owned()),
             raw_query_string,
-            // API Gateway passes header bytes on as text; so does this gateway, whatever they are.
-            headers: joined(parts.headers.iter().map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })),
+            headers: joined_headers(&parts.headers),
             path_parameters,
             request_context,
         }
     }
 
-    /// The fields both payload 2.0 events have.
-    fn fields(&self, request_context: Value) -> Map<String, Value> {
-        Map::from_iter([
-            ("version".to_owned(), json!("2.0")),
-            ("routeKey".to_owned(), json!(self.route_key)),
-            ("rawPath".to_owned(), json!(self.raw_path)),
-            ("rawQueryString".to_owned(), json!(self.raw_query_string)),
-            ("headers".to_owned(), Value::Object(self.headers.clone())),
-            (
-                "queryStringParameters".to_owned(),
-                Value::Object(self.query_string_parameters.clone()),
-            ),
-            ("pathParameters".to_owned(), json!(self.path_parameters)),
-            ("requestContext".to_owned(), request_context),
-        ])
-    }
-
     /// The payload 2.0 REQUEST authorizer event.
     fn authorizer_request(&self) -> ApiGatewayV2CustomAuthorizerV2Request {
-        let identity = self.headers.get("authorization").cloned().unwrap_or(Value::Null);
-        let mut event = self.fields(self.request_context.clone());
-        event.insert("type".into(), "REQUEST".into());
-        let route_arn = format!(
+        let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
+        event.version = Some("2.0".to_owned());
+        event.type_ = Some("REQUEST".to_owned());
+        event.route_arn = Some(format!(
             "arn:aws:execute-api:us-east-1:000000000000:local/$default/{}",
             self.route_key.replacen(' ', "", 1)
+        ));
+        event.identity_source = Some(
+            self.headers
+                .get(AUTHORIZATION)
+                .map(|identity| String::from_utf8_lossy(identity.as_bytes()).into_owned())
+                .into_iter()
+                .collect(),
         );
-        event.insert("routeArn".into(), route_arn.into());
-        event.insert("identitySource".into(), json!([identity]));
-        serde_json::from_value(Value::Object(event))
-            .expect("the local gateway builds valid authorizer events")
+        event.route_key = Some(self.route_key.clone());
+        event.raw_path = Some(self.raw_path.clone());
+        event.raw_query_string = Some(self.raw_query_string.clone());
+        event.headers = self.headers.clone();
+        event.query_string_parameters = self.query_string_parameters.clone();
+        event.path_parameters = self.path_parameters.clone();
+        event.request_context = self.request_context.clone();
+        event
     }
 
     /// The payload 2.0 route event, with the authorizer's context (none on public routes), as
     /// `lambda_http` reads it.
     fn route_request(
-        mut self,
+        self,
         authorizer_context: Option<Map<String, Value>>,
         body: &[u8],
     ) -> lambda_http::Request {
-        let mut request_context = std::mem::take(&mut self.request_context);
+        let mut request_context = self.request_context;
         if let Some(context) = authorizer_context {
-            request_context["authorizer"] = json!({ "lambda": context });
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.fields = context.into_iter().collect();
+            request_context.authorizer = Some(authorizer);
         }
-        let (body, is_base64_encoded) = match std::str::from_utf8(body) {
-            Ok("") => (Value::Null, false),
-            Ok(text) => (Value::String(text.to_owned()), false),
-            Err(_) => (
-                Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
-                true,
-            ),
+        let mut event = ApiGatewayV2httpRequest::default();
+        (event.body, event.is_base64_encoded) = match std::str::from_utf8(body) {
+            Ok("") => (None, false),
+            Ok(text) => (Some(text.to_owned()), false),
+            Err(_) => (Some(base64::engine::general_purpose::STANDARD.encode(body)), true),
         };
-        let mut event = self.fields(request_context);
-        event.insert("body".into(), body);
-        event.insert("isBase64Encoded".into(), is_base64_encoded.into());
-        let event = serde_json::from_value(Value::Object(event))
-            .expect("the local gateway builds valid route events");
+        event.version = Some("2.0".to_owned());
+        event.route_key = Some(self.route_key);
+        event.raw_path = Some(self.raw_path);
+        event.raw_query_string = Some(self.raw_query_string);
+        event.headers = self.headers;
+        // As `lambda_http` reads payload 2.0's comma-joined parameters: split again.
+        event.query_string_parameters = QueryMap::from(
+            self.query_string_parameters
+                .into_iter()
+                .map(|(name, value)| (name, value.split(',').map(str::to_owned).collect()))
+                .collect::<HashMap<_, Vec<_>>>(),
+        );
+        event.path_parameters = self.path_parameters;
+        event.request_context = request_context;
         api::http::request_of(event)
     }
 }
@@ -223,20 +231,53 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Repeated names joined with commas, as API Gateway does in payload 2.0.
-fn joined(pairs: impl Iterator<Item = (String, String)>) -> Map<String, Value> {
-    let mut map = Map::new();
+fn joined(pairs: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = HashMap::new();
     for (name, value) in pairs {
         match map.get_mut(&name) {
-            Some(Value::String(existing)) => {
+            Some(existing) => {
                 existing.push(',');
                 existing.push_str(&value);
             }
-            _ => {
-                map.insert(name, Value::String(value));
+            None => {
+                map.insert(name, value);
             }
         }
     }
     map
+}
+
+/// The request's headers as API Gateway passes them in payload 2.0: one value per name,
+/// repeated ones joined with commas, and bytes that are not UTF-8 passed on as text (replaced),
+/// whatever they are.
+fn joined_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut joined = HeaderMap::with_capacity(headers.keys_len());
+    for name in headers.keys() {
+        let mut values = headers.get_all(name).iter();
+        let value = match (values.next(), values.next()) {
+            (Some(only), None) if std::str::from_utf8(only.as_bytes()).is_ok() => only.clone(),
+            _ => {
+                let text = headers
+                    .get_all(name)
+                    .iter()
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                match HeaderValue::from_str(&text) {
+                    Ok(value) => value,
+                    // Not reachable: hyper accepted every byte, and the replacement is text.
+                    Err(_) => continue,
+                }
+            }
+        };
+        joined.insert(name.clone(), value);
+    }
+    // API Gateway always adds the scheme it was reached by; this gateway is reached by plain
+    // HTTP (so links it hands out, such as the device sign-in's, say so).
+    if !joined.contains_key("x-forwarded-proto") {
+        joined.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    }
+    joined
 }
 
 fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
