@@ -16,9 +16,16 @@ use aws_sdk_dynamodb::{
 };
 use axiom_shared::{
     api::{self, authorizer, routes::Function},
+    domain::{
+        executions::{Execution, RunRef, StartIds},
+        flows::Definition,
+        ids::new_id,
+    },
+    runner,
     store::Store,
 };
 use axiom_tests::{EVENT, EventSender, account, event, operator, store};
+use serde_json::json;
 
 #[derive(Clone, Debug, Default)]
 struct Calls(Arc<Mutex<Vec<String>>>);
@@ -120,11 +127,8 @@ async fn the_authorizer_reads_one_item_and_writes_last_use_at_most_once_a_minute
     let _ = acme;
 }
 
-fn pause_flow() -> axiom_shared::domain::flows::Definition {
-    axiom_shared::domain::flows::Definition::parse(
-        &serde_json::json!({"steps": [{"id": "a", "op": "pause"}]}),
-    )
-    .unwrap()
+fn pause_flow() -> Definition {
+    Definition::parse(&json!({"steps": [{"id": "a", "op": "pause"}]})).unwrap()
 }
 
 #[tokio::test]
@@ -187,44 +191,71 @@ async fn invoke_reads_the_flow_once_and_starts_the_run_in_one_transaction() {
     assert_eq!(calls.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
 }
 
-#[tokio::test]
-async fn usage_is_one_query_of_day_counters_however_many_runs() {
-    let caller = EventSender::new().await;
-    let (acme, key_id, plain) = (&caller.account, &caller.key_id, &caller.store);
-    let (store, calls) = counted(plain);
-    let usage = || request(&caller.event("usage"));
-    assert_eq!(api::handle(Function::Usage, &store, usage()).await.status(), 200);
-    assert_eq!(calls.take(), ["Query"]);
-    let definition = pause_flow();
-    let flow = plain
+/// Saves `definition` as a flow of the caller's account and starts `count` queued runs of it.
+async fn queued_runs(caller: &EventSender, definition: &Definition, count: usize) -> Vec<Execution> {
+    let flow = caller
+        .store
         .create_flow(
-            &acme.account_id,
+            &caller.account.account_id,
             "f".into(),
-            &definition,
+            definition,
             &operator(),
             timestamp::now(),
         )
         .await
         .unwrap();
-    for _ in 0..40 {
-        let ids = axiom_shared::domain::executions::StartIds {
-            execution_id: axiom_shared::domain::ids::new_id(),
-            account_id: acme.account_id.clone(),
+    let mut runs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let ids = StartIds {
+            execution_id: new_id(),
+            account_id: caller.account.account_id.clone(),
             graph_id: flow.graph_id.clone(),
-            key_id: key_id.clone(),
+            key_id: caller.key_id.clone(),
         };
-        let run = axiom_shared::domain::executions::Execution::start(
-            ids,
-            &definition,
-            "{}".into(),
-            serde_json::json!({}),
-            None,
-            axiom_shared::domain::timestamp::now_ms(),
-        );
-        plain.start_execution(&run, None, None).await.unwrap();
+        let run = Execution::start(ids, definition, "{}".into(), json!({}), None, timestamp::now_ms());
+        caller.store.start_execution(&run, None, None).await.unwrap();
+        runs.push(run);
     }
+    runs
+}
+
+#[tokio::test]
+async fn usage_is_one_query_per_counter_shard_however_many_runs() {
+    let shards = vec!["Query"; axiom_shared::store::USAGE_SHARDS as usize];
+    let caller = EventSender::new().await;
+    let (store, calls) = counted(&caller.store);
+    let usage = || request(&caller.event("usage"));
+    assert_eq!(api::handle(Function::Usage, &store, usage()).await.status(), 200);
+    assert_eq!(calls.take(), shards);
+    queued_runs(&caller, &pause_flow(), 40).await;
     let response = api::handle(Function::Usage, &store, usage()).await;
     let summary: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(summary["executions"], 40);
-    assert_eq!(calls.take(), ["Query"]);
+    assert_eq!(calls.take(), shards);
+}
+
+#[tokio::test]
+async fn a_runner_step_writes_the_control_item_alone_unless_it_changes_the_state() {
+    let caller = EventSender::new().await;
+    let definition = Definition::parse(&json!({"steps": [
+        {"id": "remember", "op": "set", "value": {"seen": true}},
+        {"id": "nap", "op": "sleep", "ms": 1000}
+    ]}))
+    .unwrap();
+    let run = queued_runs(&caller, &definition, 1).await.remove(0);
+    let (store, calls) = counted(&caller.store);
+    let run_ref = RunRef {
+        account_id: run.account_id.clone(),
+        execution_id: run.execution_id.clone(),
+    };
+    runner::pick_up(&store, &run_ref, timestamp::now_ms() + 60_000)
+        .await
+        .unwrap();
+    // The run's control item and state (one Query), its flow; the lease (the control item
+    // alone); the `set` step (control item and state, one transaction); the sleep, parked (the
+    // control item alone).
+    assert_eq!(
+        calls.take(),
+        ["Query", "GetItem", "PutItem", "TransactWriteItems", "PutItem"]
+    );
 }

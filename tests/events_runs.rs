@@ -2,16 +2,19 @@
 //! files `cargo lambda invoke --data-file` and `sam local invoke -e` use), with their placeholder
 //! ids replaced by real ones.
 
-use aws_lambda_events::dynamodb::Event as StreamEvent;
+use std::sync::{Arc, Mutex};
+
+use aws_lambda_events::sqs::SqsEvent;
 use axiom_shared::{
     api::{self, routes::Function},
     domain::{
-        executions::{Execution, StartIds, Status},
+        executions::{Execution, RunRef, StartIds, Status},
         flows::Definition,
         keys::KeyHash,
         timestamp,
     },
     runner,
+    store::{QueueMessage, RunQueue, Store, queue::SendLocally},
 };
 use axiom_tests::{EVENT, EventSender, account, event, event_as, operator};
 use serde_json::{Value, json};
@@ -329,65 +332,86 @@ async fn usage_event_counts_the_run_in_thirty_days() {
     assert_eq!(total, 1);
 }
 
-/// `events/runner-stream.json`, its keys (and image) naming `execution_id` of `account`.
-fn stream_event(account_id: &str, execution_id: &str) -> StreamEvent {
-    let text = event("runner-stream")
+/// `events/runner-queue.json`, its message naming `execution_id` of `account`.
+fn queue_event(account_id: &str, execution_id: &str) -> SqsEvent {
+    let text = event("runner-queue")
         .replace(EVENT.account_id.as_str(), account_id)
         .replace(EVENT.execution_id.as_str(), execution_id);
-    serde_json::from_str(&text).expect("a DynamoDB Streams event")
+    serde_json::from_str(&text).expect("an SQS event")
+}
+
+/// A queue that keeps what is sent to it, as the local server's and SQS would take it.
+#[derive(Debug, Default)]
+struct Sent(Mutex<Vec<QueueMessage>>);
+
+impl SendLocally for Sent {
+    fn send(&self, message: QueueMessage) -> Result<(), QueueMessage> {
+        self.0.lock().unwrap().push(message);
+        Ok(())
+    }
+}
+
+impl Sent {
+    fn take(&self) -> Vec<QueueMessage> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Fixture {
+    /// Starts a queued run of a new flow of `steps` (input `{"user": "ada"}`).
+    async fn queued_run(&self, store: &Store, steps: Value) -> Execution {
+        let graph_id = self.flow(steps.clone()).await;
+        let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
+        let input = json!({"user": "ada"});
+        let execution = Execution::start(
+            StartIds {
+                execution_id: axiom_shared::domain::ids::new_id(),
+                account_id: self.account.account_id.clone(),
+                graph_id,
+                key_id: self.key_id.clone(),
+            },
+            &definition,
+            input.to_string(),
+            input,
+            None,
+            timestamp::now_ms(),
+        );
+        assert_eq!(execution.status, Status::Queued);
+        store.start_execution(&execution, None, None).await.unwrap();
+        execution
+    }
 }
 
 #[test]
-fn runner_stream_event_is_a_stream_record_of_a_runnable_run() {
-    let parsed = stream_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
+fn runner_queue_event_is_a_message_naming_a_run_in_its_account_s_group() {
+    let parsed = queue_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
     assert_eq!(parsed.records.len(), 1);
-    let record = &parsed.records[0];
-    assert_eq!(record.event_name, "MODIFY");
-    assert_eq!(record.event_source.as_deref(), Some("aws:dynamodb"));
-    assert!(record.change.sequence_number.is_some());
-    // What the runner's stream filter in template.yaml selects on.
-    let image: Value = serde_json::from_str(&event("runner-stream")).unwrap();
-    let image = &image["Records"][0]["dynamodb"]["NewImage"];
-    assert_eq!(image["runnable"]["S"], axiom_shared::domain::executions::RUNNABLE);
-    assert_eq!(image["status"]["S"], "queued");
-    assert_eq!(image["pk"]["S"], format!("ACCOUNT#{}", EVENT.account_id).as_str());
-    assert_eq!(image["sk"]["S"], format!("EXEC#{}", EVENT.execution_id).as_str());
+    let message = &parsed.records[0];
+    assert_eq!(message.event_source.as_deref(), Some("aws:sqs"));
+    assert!(message.message_id.is_some());
+    let expected = QueueMessage::new(
+        &RunRef {
+            account_id: EVENT.account_id.to_string(),
+            execution_id: EVENT.execution_id.to_string(),
+        },
+        0,
+    );
+    assert_eq!(message.body.as_deref(), Some(expected.body.as_str()));
+    assert_eq!(message.attributes["MessageGroupId"], expected.group_id);
 }
 
 #[tokio::test]
-async fn runner_stream_event_carries_a_queued_run_to_its_end() {
+async fn runner_queue_event_carries_a_queued_run_to_its_end() {
     let fixture = Fixture::new().await;
     let steps = json!([
         {"id": "greet", "op": "set", "value": {"who": {"$from": "/user"}}},
         {"id": "think", "op": "sleep", "ms": 10},
         {"id": "finish", "op": "set", "value": {"done": true}}
     ]);
-    let graph_id = fixture.flow(steps.clone()).await;
-    let definition = Definition::parse(&json!({ "steps": steps })).unwrap();
-    let now_ms = timestamp::now_ms();
-    let input = json!({"user": "ada"});
-    let execution = Execution::start(
-        StartIds {
-            execution_id: axiom_shared::domain::ids::new_id(),
-            account_id: fixture.account.account_id.clone(),
-            graph_id,
-            key_id: fixture.key_id.clone(),
-        },
-        &definition,
-        input.to_string(),
-        input,
-        None,
-        now_ms,
-    );
-    assert_eq!(execution.status, Status::Queued);
-    fixture
-        .store
-        .start_execution(&execution, None, None)
-        .await
-        .unwrap();
+    let execution = fixture.queued_run(&fixture.store, steps).await;
 
-    let event = stream_event(&fixture.account.account_id, &execution.execution_id);
-    let response = runner::on_stream(&fixture.store, &event.records, now_ms + 60_000).await;
+    let event = queue_event(&fixture.account.account_id, &execution.execution_id);
+    let response = runner::on_queue(&fixture.store, &event, timestamp::now_ms() + 60_000).await;
     assert!(response.batch_item_failures.is_empty());
 
     let run = fixture
@@ -398,10 +422,11 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
         .unwrap();
     assert_eq!(run.status, Status::Succeeded);
     let view = serde_json::to_value(run.view()).unwrap();
+    assert_eq!(view["input"], json!({"user": "ada"}));
     assert_eq!(view["output"], json!({"user": "ada", "who": "ada", "done": true}));
 
-    // The same record delivered again is harmless: the run has ended, nothing runs twice.
-    let again = runner::on_stream(&fixture.store, &event.records, timestamp::now_ms() + 60_000).await;
+    // The same message delivered again is harmless: the run has ended, nothing runs twice.
+    let again = runner::on_queue(&fixture.store, &event, timestamp::now_ms() + 60_000).await;
     assert!(again.batch_item_failures.is_empty());
     let after = fixture
         .store
@@ -413,16 +438,105 @@ async fn runner_stream_event_carries_a_queued_run_to_its_end() {
 }
 
 #[tokio::test]
-async fn runner_stream_records_of_unknown_runs_are_harmless() {
+async fn a_sleep_of_a_second_or_more_holds_no_runner_and_the_delayed_message_finishes_it() {
+    let fixture = Fixture::new().await;
+    let sent = Arc::new(Sent::default());
+    let store = fixture.store.clone().with_queue(RunQueue::Local(sent.clone()));
+    let steps = json!([
+        {"id": "nap", "op": "sleep", "ms": 1500},
+        {"id": "finish", "op": "set", "value": {"done": true}}
+    ]);
+    let execution = fixture.queued_run(&store, steps).await;
+    let run = RunRef {
+        account_id: fixture.account.account_id.clone(),
+        execution_id: execution.execution_id.clone(),
+    };
+    assert_eq!(
+        sent.take(),
+        [QueueMessage::new(&run, 0)],
+        "the start queues the run"
+    );
+    let event = queue_event(&run.account_id, &run.execution_id);
+
+    // The runner takes the run, reaches the sleep and lets go of it at once.
+    let began = std::time::Instant::now();
+    let response = runner::on_queue(&store, &event, timestamp::now_ms() + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(
+        began.elapsed() < std::time::Duration::from_millis(1000),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(
+        sent.take(),
+        [QueueMessage::new(&run, 2)],
+        "sent again for the sleep's end"
+    );
+    let parked = store
+        .get_execution(&run.account_id, &run.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(parked.status, Status::Running);
+    assert_eq!(
+        (parked.lease_owner.as_deref(), parked.runnable.is_some()),
+        (None, true)
+    );
+    assert!(parked.steps[0].started_at.is_some() && parked.steps[0].ended_at.is_none());
+
+    // A delivery before the sleep is over (a duplicate) writes nothing and sends it again.
+    let response = runner::on_queue(&store, &event, timestamp::now_ms() + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+    let unchanged = store
+        .get_execution(&run.account_id, &run.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unchanged.version, parked.version);
+    let again = sent.take();
+    assert_eq!(again.len(), 1);
+    assert!((1..=2).contains(&again[0].delay_seconds), "{again:?}");
+
+    // The delayed message, once the sleep is over, finishes the run.
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let response = runner::on_queue(&store, &event, timestamp::now_ms() + 60_000).await;
+    assert!(response.batch_item_failures.is_empty());
+    let done = store
+        .get_execution(&run.account_id, &run.execution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, Status::Succeeded);
+    let nap = &done.steps[0];
+    assert_eq!(
+        nap.started_at, parked.steps[0].started_at,
+        "the sleep began when it was parked"
+    );
+    assert!(done.duration_ms.unwrap() >= 1500, "{:?}", done.duration_ms);
+    assert!(sent.take().is_empty(), "an ended run is not queued");
+}
+
+#[tokio::test]
+async fn runner_messages_of_unknown_runs_are_harmless_and_unreadable_ones_are_failures() {
     let fixture = Fixture::new().await;
     // The sample as it is: its placeholder account and run exist nowhere.
-    let sample = stream_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
-    let response = runner::on_stream(&fixture.store, &sample.records, timestamp::now_ms() + 60_000).await;
+    let sample = queue_event(EVENT.account_id.as_str(), EVENT.execution_id.as_str());
+    let response = runner::on_queue(&fixture.store, &sample, timestamp::now_ms() + 60_000).await;
     assert!(response.batch_item_failures.is_empty());
     // An unknown run of a real account.
-    let unknown = stream_event(&fixture.account.account_id, &axiom_shared::domain::ids::new_id());
-    let response = runner::on_stream(&fixture.store, &unknown.records, timestamp::now_ms() + 60_000).await;
+    let unknown = queue_event(&fixture.account.account_id, &axiom_shared::domain::ids::new_id());
+    let response = runner::on_queue(&fixture.store, &unknown, timestamp::now_ms() + 60_000).await;
     assert!(response.batch_item_failures.is_empty());
+    // A message that names no run is reported, so that the queue's redrive keeps it.
+    let mut unreadable = sample.clone();
+    unreadable.records[0].body = Some("{\"run\": 1}".to_owned());
+    let response = runner::on_queue(&fixture.store, &unreadable, timestamp::now_ms() + 60_000).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|failure| failure.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, [sample.records[0].message_id.as_deref().unwrap()]);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::dynamodb::Event as StreamEvent;
+use aws_lambda_events::sqs::SqsEvent;
 use axiom_shared::{
     api::authorizer::{self, Decision},
     domain::{
@@ -100,7 +100,7 @@ async fn a_waited_run_whose_step_writes_fail_is_answered_with_its_id_and_finishe
     // The lease of the request that gave up runs out; the sweep hands the run to a runner.
     let sweep = runner::sweep(&server.store, timestamp::now_ms() + LEASE_MS + 1).await;
     assert_eq!((sweep.redriven, sweep.failed), (1, 0));
-    // (On AWS the table's stream now delivers it to the runner.)
+    // (The sweep sent it to the runs queue; here the runner's code takes it at once.)
     let (_, who) = answer(server.get("/v1/whoami", &key)).await;
     let run = RunRef {
         account_id: who["account_id"].as_str().unwrap().to_owned(),
@@ -258,7 +258,7 @@ async fn the_sweep_passes_over_a_failing_run_and_ends_the_others_and_runs_withou
     let healthy = abandoned_run(store, account_id, &graph, &definition, overdue).await;
     let flowless = abandoned_run(store, account_id, &new_id(), &definition, overdue).await;
 
-    faults.inject_for("GetItem", &failing.execution_id, Fault::ServerError, ALWAYS);
+    faults.inject_for("Query", &failing.execution_id, Fault::ServerError, ALWAYS);
     let sweep = runner::sweep(store, timestamp::now_ms()).await;
     assert_eq!((sweep.timed_out, sweep.failed), (2, 1), "{sweep:?}");
     let (_, run) = execution(&server, &key, &healthy.execution_id).await;
@@ -307,22 +307,24 @@ async fn the_runner_reports_a_run_it_could_not_write_for_redelivery() {
         timestamp::now_ms(),
     );
     store.start_execution(&queued, None, None).await.unwrap();
-    let text = axiom_tests::event("runner-stream")
+    let text = axiom_tests::event("runner-queue")
         .replace(EVENT.account_id.as_str(), &account.account_id)
         .replace(EVENT.execution_id.as_str(), &queued.execution_id);
-    let batch: StreamEvent = serde_json::from_str(&text).unwrap();
+    let batch: SqsEvent = serde_json::from_str(&text).unwrap();
     let until = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
 
+    // Every write throttled: the lease cannot be taken, nor a step recorded.
+    faults.inject("PutItem", Fault::Throttle, 0, ALWAYS);
     faults.inject("TransactWriteItems", Fault::Throttle, 0, ALWAYS);
-    let answer = runner::on_stream(&store, &batch.records, until).await;
+    let answer = runner::on_queue(&store, &batch, until).await;
     assert_eq!(answer.batch_item_failures.len(), 1);
     assert_eq!(
-        answer.batch_item_failures[0].item_identifier,
-        batch.records[0].change.sequence_number
+        Some(&answer.batch_item_failures[0].item_identifier),
+        batch.records[0].message_id.as_ref()
     );
 
     faults.clear();
-    let answer = runner::on_stream(&store, &batch.records, until).await;
+    let answer = runner::on_queue(&store, &batch, until).await;
     assert!(answer.batch_item_failures.is_empty());
     let done = store
         .get_execution(&account.account_id, &queued.execution_id)

@@ -491,9 +491,13 @@ async fn records_carry_their_cleanup_times() {
     };
     let now = timestamp::now().unix_timestamp();
     let day = 24 * 3600;
-    let run_ttl = ttl_of("EXEC#");
-    assert_eq!(run_ttl.len(), 1, "{run}");
-    assert!((run_ttl[0] - (now + 90 * day)).abs() < 60);
+    let run_ttl: Vec<i64> = items
+        .iter()
+        .filter(|item| item["pk"].as_s().unwrap().starts_with("RUN#"))
+        .filter_map(|item| item.get("ttl").map(|ttl| ttl.as_n().unwrap().parse().unwrap()))
+        .collect();
+    assert_eq!(run_ttl.len(), 3, "the run's control item, input and state: {run}");
+    assert!(run_ttl.iter().all(|ttl| (ttl - (now + 90 * day)).abs() < 60));
     let key_ttl = ttl_of("KEY#");
     assert_eq!(key_ttl.len(), 1, "only the expiring key");
     assert!((key_ttl[0] - (now + 3600 + 30 * day)).abs() < 60);

@@ -3,6 +3,8 @@
 //! the same handlers as the Lambda binaries, in the same order: route match, identity source
 //! check, authorizer, route handler.
 
+pub mod queue;
+
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_lambda_events::{
@@ -14,9 +16,9 @@ use aws_lambda_events::{
 };
 use axiom_shared::{
     api::{self, authorizer, routes},
-    domain::{executions::RunRef, ids::new_id, timestamp},
+    domain::{ids::new_id, timestamp},
     runner,
-    store::Store,
+    store::{RunQueue, Store},
 };
 use axum::{
     Router,
@@ -27,7 +29,6 @@ use axum::{
 };
 use base64::Engine;
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
 
 /// API Gateway's own limit on a request body; the handlers apply the API's smaller one.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
@@ -35,34 +36,46 @@ const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 /// How often the local sweep runs (on AWS: once a minute, on a schedule).
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// The gateway as an axum router, every request going through [`gateway`], with the runner:
-/// runs made runnable are carried on at once and the sweep runs every second, through the same
-/// code as the runner and sweeper functions (on AWS the table's stream and a schedule
-/// trigger them).
+/// The gateway as an axum router, every request going through [`gateway`], with the runs queue
+/// and the sweep: runs made runnable are delivered to the runner's code by [`queue::LocalQueue`],
+/// which emulates the SQS queue and event source mapping of `template.yaml` (at most
+/// [`RUNNER_MAX_CONCURRENCY`] runner invocations at once, batches of 10), and the sweep runs every
+/// second, through the same code as the sweeper function.
 pub fn app(store: Store) -> Router {
-    let (runnable, queue) = mpsc::unbounded_channel();
-    let store = store.with_runnable_notifier(runnable);
-    tokio::spawn(drive_runs(store.clone(), queue));
+    app_with_queue(
+        store,
+        queue::QueueConfig {
+            max_concurrency: RUNNER_MAX_CONCURRENCY,
+            ..queue::QueueConfig::default()
+        },
+    )
+}
+
+/// [`app`] with the runs queue and its event source set up as `config` says (tests try other
+/// bounds, and duplicate deliveries).
+pub fn app_with_queue(store: Store, config: queue::QueueConfig) -> Router {
+    let (queue, sender) = queue::LocalQueue::new(config);
+    let store = store.with_queue(RunQueue::Local(Arc::new(sender)));
+    tokio::spawn(carry_runs_on(store.clone(), queue));
     Router::new().fallback(gateway).with_state(Arc::new(store))
 }
 
-async fn drive_runs(store: Store, mut queue: mpsc::UnboundedReceiver<RunRef>) {
+/// The runner's maximum concurrency: the default of `RunnerMaxConcurrency` in `template.yaml`.
+pub const RUNNER_MAX_CONCURRENCY: usize = 50;
+
+async fn carry_runs_on(store: Store, queue: queue::LocalQueue) {
+    let runner_store = store.clone();
+    tokio::spawn(queue.run(move |event| {
+        let store = runner_store.clone();
+        async move {
+            let until_ms = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
+            runner::on_queue(&store, &event, until_ms).await
+        }
+    }));
     let mut sweep_timer = tokio::time::interval(SWEEP_EVERY);
     loop {
-        tokio::select! {
-            Some(run) = queue.recv() => {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    let until_ms = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
-                    if let Err(error) = runner::pick_up(&store, &run, until_ms).await {
-                        tracing::error!(%error, execution_id = run.execution_id, "could not carry a run on");
-                    }
-                });
-            }
-            _ = sweep_timer.tick() => {
-                runner::sweep(&store, timestamp::now_ms()).await;
-            }
-        }
+        sweep_timer.tick().await;
+        runner::sweep(&store, timestamp::now_ms()).await;
     }
 }
 

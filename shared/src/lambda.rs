@@ -12,7 +12,7 @@ use crate::{
     api::{authorizer, http},
     domain::timestamp,
     logging, runner,
-    store::{Store, client},
+    store::{Store, WarmUp, client},
 };
 
 /// Serves an authorized route's handler (one of `api`'s, in the one handler shape), with the
@@ -62,7 +62,7 @@ pub async fn run_route_without_store(handler: fn(&Request) -> Response<Body>) ->
 pub async fn run_authorizer() -> Result<(), Error> {
     logging::init(std::io::stdout);
     let store = client::store().await;
-    store.warm_connection().await;
+    store.warm_connection(WarmUp::Credentials).await;
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         authorizer::authorize(store, event.payload)
@@ -72,16 +72,16 @@ pub async fn run_authorizer() -> Result<(), Error> {
     .await
 }
 
-/// Serves the runner: batches of runnable runs from the table's stream.
+/// Serves the runner: batches of the runs queue's messages.
 pub async fn run_runner() -> Result<(), Error> {
     logging::init(std::io::stdout);
     let store = client::store().await;
-    store.warm_connection().await;
+    store.warm_connection(WarmUp::Flows).await;
     let store = &store;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+        move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
             let until_ms = timestamp::now_ms() + runner::RUNNER_BUDGET_MS;
-            Ok::<_, Error>(runner::on_stream(store, &event.payload.records, until_ms).await)
+            Ok::<_, Error>(runner::on_queue(store, &event.payload, until_ms).await)
         },
     ))
     .await

@@ -82,9 +82,18 @@ pub struct Server {
 
 impl Server {
     pub async fn start(store: Store) -> Self {
+        Self::serve(store.clone(), axiom_local::app(store)).await
+    }
+
+    /// A server whose runs queue and runner are set up as `config` says.
+    pub async fn with_queue(config: axiom_local::queue::QueueConfig) -> Self {
+        let store = store().await;
+        Self::serve(store.clone(), axiom_local::app_with_queue(store, config)).await
+    }
+
+    async fn serve(store: Store, router: axum::Router) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = axiom_local::app(store.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
             base,

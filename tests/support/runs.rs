@@ -81,18 +81,20 @@ struct RecordCount {
 /// and compares with `GET /v1/usage`.
 pub async fn assert_usage_matches_records(server: &Server, key: &str) {
     let (_, who) = answer(server.get("/v1/whoami", key)).await;
+    // Each run's control item (`RUN#<account>#<run>` / `RUN`), found by a Scan: only a test
+    // reads every run of an account without an index.
     let items = server
         .store
         .client()
-        .query()
+        .scan()
         .table_name(server.store.table())
         .consistent_read(true)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :exec)")
+        .filter_expression("begins_with(pk, :runs) AND sk = :control")
         .expression_attribute_values(
-            ":pk",
-            AttributeValue::S(format!("ACCOUNT#{}", who["account_id"].as_str().unwrap())),
+            ":runs",
+            AttributeValue::S(format!("RUN#{}#", who["account_id"].as_str().unwrap())),
         )
-        .expression_attribute_values(":exec", AttributeValue::S("EXEC#".into()))
+        .expression_attribute_values(":control", AttributeValue::S("RUN".into()))
         .into_paginator()
         .items()
         .send()

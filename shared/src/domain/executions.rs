@@ -22,6 +22,13 @@ pub const PAUSE_LIMIT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 pub const RECORD_BUDGET_BYTES: usize = 320 * 1024;
 /// A runner holds a run this long without writing; after that another may take it over.
 pub const LEASE_MS: i64 = 30_000;
+/// A step renews its runner's lease only once less than this is left, so that most steps do not
+/// move the run in the `wake` index (and every step still starts with 15 s of lease or more).
+pub const LEASE_RENEW_BELOW_MS: i64 = LEASE_MS / 2;
+/// A runner sleeps through shorter sleeps itself; from this long on, it lets go of the run and
+/// has it delivered again when the sleep is over (PRODUCT.md §16: a sleep of a second or more
+/// holds no worker).
+pub const PARK_FROM_MS: i64 = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,6 +139,13 @@ pub struct Execution {
     /// quotas were counted have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inflight_shard: Option<u32>,
+    /// While the run waits out a sleep step without a runner: when the sleep is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep_until_ms: Option<i64>,
+    /// The store's fingerprint of `state` as it last read or wrote it, so that a write stores
+    /// the state only when it changed. Not part of the record.
+    #[serde(skip)]
+    pub stored_state: Option<u64>,
 }
 
 /// The next piece of work of a run: a step, or the compensation of a completed step.
@@ -206,6 +220,8 @@ impl Execution {
             runnable: None,
             wake_at_ms: None,
             inflight_shard: None,
+            sleep_until_ms: None,
+            stored_state: None,
         };
         match owner {
             Some(owner) => execution.take_lease(owner, now_ms),
@@ -247,12 +263,49 @@ impl Execution {
         self.wake_at_ms = Some(until.min(self.deadline_ms));
     }
 
+    /// Renews the lease only when less than [`LEASE_RENEW_BELOW_MS`] of it is left.
+    fn renew_lease_if_short(&mut self, now_ms: i64) {
+        if self
+            .lease_until_ms
+            .is_none_or(|until| until - now_ms < LEASE_RENEW_BELOW_MS)
+        {
+            self.renew_lease(now_ms);
+        }
+    }
+
     /// Lets go of the run so that another runner carries it on.
     pub fn make_runnable(&mut self, now_ms: i64) {
         self.lease_owner = None;
         self.lease_until_ms = None;
         self.runnable = Some(RUNNABLE.to_owned());
         self.wake_at_ms = Some((now_ms + LEASE_MS).min(self.deadline_ms));
+    }
+
+    /// How long `work` still has to wait from `now_ms`: a sleep's length, or what is left of a
+    /// sleep the run is parked in.
+    pub fn wait_ms(&self, work: Work, definition: &Definition, now_ms: i64) -> i64 {
+        match (Self::op(work, definition), self.sleep_until_ms) {
+            (Op::Sleep { .. }, Some(until)) => (until - now_ms).max(0),
+            (Op::Sleep { ms }, None) => *ms as i64,
+            _ => 0,
+        }
+    }
+
+    /// Lets go of the run for the `wait_ms` that `work`, a sleep, has left, to be delivered again
+    /// once it is over. The sweep looks at it a lease after that, in case that delivery is lost.
+    pub fn park(&mut self, work: Work, wait_ms: i64, now_ms: i64) {
+        let until = now_ms + wait_ms;
+        self.steps[work.index]
+            .started_at
+            .get_or_insert_with(|| timestamp::format_ms(now_ms));
+        self.sleep_until_ms = Some(until);
+        self.make_runnable(now_ms);
+        self.wake_at_ms = Some((until + LEASE_MS).min(self.deadline_ms));
+    }
+
+    /// While parked in a sleep: how long the sleep still has to go from `now_ms`.
+    pub fn parked_for(&self, now_ms: i64) -> Option<i64> {
+        self.sleep_until_ms.map(|until| (until - now_ms).max(0))
     }
 
     /// The next step or compensation to run, if the run is running or compensating.
@@ -312,6 +365,7 @@ impl Execution {
             }
             Op::Fail { message } => Err(message.clone()),
         };
+        self.sleep_until_ms = None;
         let step_id = self.steps[work.index].id.clone();
         let step = &mut self.steps[work.index];
         step.started_at.get_or_insert(started_at);
@@ -357,7 +411,7 @@ impl Execution {
             self.finish(Status::Failed, failure, now_ms);
         }
         if !self.status.is_terminal() {
-            self.renew_lease(now_ms);
+            self.renew_lease_if_short(now_ms);
         }
     }
 
@@ -383,6 +437,7 @@ impl Execution {
         self.lease_until_ms = None;
         self.runnable = None;
         self.wake_at_ms = None;
+        self.sleep_until_ms = None;
     }
 
     /// The id of the step the run stands at, for error reports.
@@ -537,8 +592,8 @@ pub struct RunFilter {
 /// How long a run's record is kept after it ends (then cleaned up; usage counters stay).
 pub const RECORD_KEPT_FOR_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 
-/// Names a run: enough to read it again.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Names a run: enough to read it again. (The runs queue's messages are this, as JSON.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRef {
     pub account_id: String,
     pub execution_id: String,
@@ -591,6 +646,64 @@ mod tests {
         while let Some(work) = execution.next_work(definition) {
             execution.complete(definition, work, at, at);
         }
+    }
+
+    #[test]
+    fn a_parked_sleep_lets_go_of_the_run_until_it_is_over_and_keeps_its_start() {
+        let flow = definition(json!([{"id": "nap", "op": "sleep", "ms": 3000}]));
+        let mut execution = run(&flow, Some("runner"));
+        let work = execution.next_work(&flow).unwrap();
+        assert_eq!(execution.wait_ms(work, &flow, 2_000), 3_000);
+        execution.park(work, 3_000, 2_000);
+        assert_eq!(execution.status, Status::Running);
+        assert_eq!(
+            (execution.lease_owner.as_deref(), execution.runnable.as_deref()),
+            (None, Some(RUNNABLE))
+        );
+        assert_eq!(execution.parked_for(3_500), Some(1_500));
+        assert_eq!(
+            execution.wake_at_ms,
+            Some(5_000 + LEASE_MS),
+            "the sweep looks a lease after"
+        );
+        // Taken again when the sleep is over: nothing left to wait, and the step keeps its start.
+        execution.take_lease("runner-2", 5_000);
+        assert_eq!(execution.wait_ms(work, &flow, 5_000), 0);
+        execution.complete(&flow, work, 5_000, 5_000);
+        assert_eq!(execution.status, Status::Succeeded);
+        assert_eq!(
+            execution.steps[0].started_at.as_deref(),
+            Some(timestamp::format_ms(2_000).as_str())
+        );
+        assert_eq!(execution.sleep_until_ms, None);
+    }
+
+    #[test]
+    fn a_step_renews_the_lease_only_once_less_than_half_is_left() {
+        let flow = definition(json!([
+            {"id": "a", "op": "set", "value": {}},
+            {"id": "b", "op": "set", "value": {}},
+            {"id": "c", "op": "set", "value": {}}
+        ]));
+        let mut execution = run(&flow, Some("runner"));
+        let taken_until = execution.lease_until_ms.unwrap();
+        let work = execution.next_work(&flow).unwrap();
+        execution.complete(
+            &flow,
+            work,
+            1_000 + LEASE_RENEW_BELOW_MS,
+            1_000 + LEASE_RENEW_BELOW_MS,
+        );
+        assert_eq!(execution.lease_until_ms, Some(taken_until), "half left: kept");
+        let later = 1_000 + LEASE_RENEW_BELOW_MS + 1;
+        let work = execution.next_work(&flow).unwrap();
+        execution.complete(&flow, work, later, later);
+        assert_eq!(
+            execution.lease_until_ms,
+            Some(later + LEASE_MS),
+            "less than half: renewed"
+        );
+        assert_eq!(execution.wake_at_ms, execution.lease_until_ms);
     }
 
     #[test]

@@ -31,6 +31,33 @@ pub struct UsageDay {
     pub duration_sum_ms: u64,
 }
 
+impl UsageDay {
+    fn add(&mut self, other: &Self) {
+        self.total += other.total;
+        self.in_flight += other.in_flight;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.by_failed += other.by_failed;
+        self.by_cancelled += other.by_cancelled;
+        self.by_compensation_failed += other.by_compensation_failed;
+        self.duration_sum_ms += other.duration_sum_ms;
+    }
+}
+
+/// The counters of each day summed over its shards, oldest day first.
+pub fn sum_by_day(shards: impl IntoIterator<Item = UsageDay>) -> Vec<UsageDay> {
+    let mut days = std::collections::BTreeMap::<String, UsageDay>::new();
+    for shard in shards {
+        days.entry(shard.date.clone())
+            .or_insert_with(|| UsageDay {
+                date: shard.date.clone(),
+                ..UsageDay::default()
+            })
+            .add(&shard);
+    }
+    days.into_values().collect()
+}
+
 /// A counter of [`UsageDay`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Counter {
@@ -171,6 +198,19 @@ pub fn summarize(today: Date, days: &[UsageDay]) -> UsageSummary {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn shards_of_a_day_add_up_and_days_come_oldest_first() {
+        let days = sum_by_day([
+            day("2026-11-26", 1, 0, 1, 10),
+            day("2026-11-25", 0, 2, 0, 30),
+            day("2026-11-26", 2, 1, 0, 5),
+        ]);
+        assert_eq!(
+            days,
+            [day("2026-11-25", 0, 2, 0, 30), day("2026-11-26", 3, 1, 1, 15)]
+        );
+    }
 
     fn day(date: &str, succeeded: u64, failed: u64, in_flight: u64, duration_sum_ms: u64) -> UsageDay {
         UsageDay {

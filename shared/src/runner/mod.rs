@@ -3,7 +3,7 @@
 //!
 //! - [`requests`]: what the API asks of runs: start (and carry on inline when waiting), cancel,
 //!   resume;
-//! - [`trigger`]: the runner function, fed the runs made runnable (by the table's stream);
+//! - [`trigger`]: the runner function, fed the runs made runnable (by the runs queue);
 //! - [`sweep`]: the scheduled sweep that ends overdue runs and re-drives abandoned ones.
 //!
 //! Every step's result is one conditional write, so a step's effect is recorded at most once
@@ -16,14 +16,14 @@ mod trigger;
 
 pub use requests::{Invocation, InvokeError, RunChangeError, cancel, invoke, resume};
 pub use sweep::{Sweep, sweep};
-pub use trigger::on_stream;
+pub use trigger::on_queue;
 
 use std::time::Duration;
 
 use crate::{
     domain::{
-        executions::{Execution, RunRef},
-        flows::{Definition, Op},
+        executions::{Execution, PARK_FROM_MS, RunRef},
+        flows::Definition,
         ids::new_id,
         timestamp,
     },
@@ -48,13 +48,26 @@ fn runner_id(kind: &str) -> String {
     format!("{kind}-{}", new_id())
 }
 
-/// Runs the claimed `execution` until it pauses or ends, or until `until_ms`, when it is handed
-/// to another runner. Returns the run as last known (read again when another write won).
+/// Who carries a run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// The runner function: it lets go of a run for a sleep of [`PARK_FROM_MS`] or more, so that
+    /// no worker is held while a run sleeps.
+    Runner,
+    /// A request that waits for the run's end (an invoke with `wait`, a resume): it sleeps
+    /// through sleeps, since its caller is waiting anyway.
+    Inline,
+}
+
+/// Runs the claimed `execution` until it pauses, ends or (for the runner) parks in a sleep, or
+/// until `until_ms`, when it is handed to another runner. Returns the run as last known (read
+/// again when another write won).
 pub async fn carry_on(
     store: &Store,
     definition: &Definition,
     mut execution: Execution,
     until_ms: i64,
+    carrier: Carrier,
 ) -> Result<Execution, StoreError> {
     loop {
         let now = timestamp::now_ms();
@@ -62,15 +75,14 @@ pub async fn carry_on(
         if execution.is_overdue(now) {
             execution.time_out(definition, now);
         } else if let Some(work) = execution.next_work(definition) {
-            let sleep_ms = match Execution::op(work, definition) {
-                Op::Sleep { ms } => *ms as i64,
-                _ => 0,
-            };
-            if now + sleep_ms > until_ms {
+            let wait_ms = execution.wait_ms(work, definition, now);
+            if carrier == Carrier::Runner && wait_ms >= PARK_FROM_MS {
+                execution.park(work, wait_ms, now);
+            } else if now + wait_ms > until_ms {
                 execution.make_runnable(now);
             } else {
-                if sleep_ms > 0 {
-                    tokio::time::sleep(Duration::from_millis(sleep_ms as u64)).await;
+                if wait_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
                 }
                 execution.complete(definition, work, now, timestamp::now_ms());
             }
@@ -99,7 +111,15 @@ async fn carry_on_inline(
     started_ms: i64,
 ) -> Execution {
     let fallback = held.clone();
-    match carry_on(store, definition, held, started_ms + INLINE_BUDGET_MS).await {
+    match carry_on(
+        store,
+        definition,
+        held,
+        started_ms + INLINE_BUDGET_MS,
+        Carrier::Inline,
+    )
+    .await
+    {
         Ok(execution) => execution,
         Err(error) => {
             tracing::warn!(%error, execution_id = fallback.execution_id, "left a run to the runner");
@@ -127,13 +147,21 @@ async fn end(store: &Store, execution: &mut Execution, now_ms: i64) -> Result<()
     Ok(())
 }
 
-/// Takes a runnable run, if nobody holds it, and carries it on until `until_ms`.
+/// Takes a runnable run, if nobody holds it, and carries it on until `until_ms`. A delivery
+/// that comes while the run still sleeps for a second or more (a duplicate, or a redelivery) is
+/// sent again for the sleep's end, and nothing is written.
 pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), StoreError> {
     let now = timestamp::now_ms();
-    let Some(mut execution) = store.get_execution(&run.account_id, &run.execution_id).await? else {
+    let Some(mut execution) = store.run_to_carry_on(run).await? else {
         return Ok(());
     };
     if !execution.claimable(now) {
+        return Ok(());
+    }
+    if let Some(left) = execution.parked_for(now).filter(|&left| left >= PARK_FROM_MS)
+        && !execution.is_overdue(now)
+    {
+        store.dispatch(run, left).await;
         return Ok(());
     }
     let previous = execution.status;
@@ -157,7 +185,7 @@ pub async fn pick_up(store: &Store, run: &RunRef, until_ms: i64) -> Result<(), S
     };
     execution.take_lease(&runner_id("runner"), now);
     if store.save_execution(&mut execution, previous).await? {
-        carry_on(store, &definition, execution, until_ms).await?;
+        carry_on(store, &definition, execution, until_ms, Carrier::Runner).await?;
     }
     Ok(())
 }

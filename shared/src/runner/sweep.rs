@@ -26,8 +26,9 @@ impl std::ops::AddAssign for Sweep {
     }
 }
 
-/// Ends the runs past their time limit (or whose flow is gone) and makes runnable again those
-/// whose runner let its lease run out (it died) or that no runner took up.
+/// Ends the runs past their time limit (or whose flow is gone) and makes runnable again, which
+/// sends them to the runs queue again, those whose runner let its lease run out (it died) or
+/// whose message was lost (no runner took them up, or woke them from a sleep).
 pub async fn sweep(store: &Store, now_ms: i64) -> Sweep {
     let shards =
         futures::future::join_all((0..WAKE_SHARDS).map(|shard| sweep_shard(store, shard, now_ms))).await;
@@ -62,7 +63,7 @@ async fn sweep_shard(store: &Store, shard: u32, now_ms: i64) -> Sweep {
 
 async fn wake(store: &Store, run: &RunRef, now_ms: i64) -> Result<Sweep, StoreError> {
     let mut woken = Sweep::default();
-    let Some(mut execution) = store.get_execution(&run.account_id, &run.execution_id).await? else {
+    let Some(mut execution) = store.run_to_carry_on(run).await? else {
         return Ok(woken);
     };
     let previous = execution.status;

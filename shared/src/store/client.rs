@@ -89,22 +89,26 @@ fn is_commercial_region(region: &str) -> bool {
             && number.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A DynamoDB client from the SDK's standard environment (`AWS_REGION`,
-/// `AWS_ENDPOINT_URL_DYNAMODB`, credentials), with bounded timeouts and retries. On Lambda it
-/// trusts Amazon's roots only ([`amazon_roots_only`]).
-pub async fn dynamodb_client() -> Client {
+/// The SDK's configuration from its standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL_*`,
+/// credentials), with bounded timeouts and retries. On Lambda it trusts Amazon's roots only
+/// ([`amazon_roots_only`]).
+async fn sdk_config() -> aws_config::SdkConfig {
     let http = if amazon_roots_only(&|name| std::env::var(name).ok()) {
         https_client_trusting(amazon_roots())
     } else {
         https_client()
     };
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
-        .await;
-    Client::new(&sdk)
+        .await
+}
+
+/// A DynamoDB client from the SDK's standard environment: see [`sdk_config`].
+pub async fn dynamodb_client() -> Client {
+    Client::new(&sdk_config().await)
 }
 
 /// A client for a DynamoDB Local endpoint, with the dummy credentials it accepts.
@@ -142,9 +146,18 @@ async fn fixed_client(
     Client::new(&sdk)
 }
 
-/// The store for this process, from the environment.
+/// The store for this process, from the environment; with the runs queue when `QUEUE_URL` names
+/// it (the functions that make runs runnable).
 pub async fn store() -> super::Store {
-    super::Store::new(dynamodb_client().await, table_name())
+    let sdk = sdk_config().await;
+    let store = super::Store::new(Client::new(&sdk), table_name());
+    match std::env::var("QUEUE_URL") {
+        Ok(url) if !url.is_empty() => store.with_queue(super::RunQueue::Sqs {
+            client: aws_sdk_sqs::Client::new(&sdk),
+            url: url.into(),
+        }),
+        _ => store,
+    }
 }
 
 /// Amazon Trust Services' root certificates (Amazon Root CA 1 to 4) and Starfield Services Root

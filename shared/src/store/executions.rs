@@ -1,24 +1,33 @@
-//! Execution records: `ACCOUNT#<id>` / `EXEC#<execution id>`. Every write is conditional on
-//! the version that was read, and a write that ends a run changes the day's usage counters in
-//! the same transaction, so the counters never drift from the records.
+//! Execution records, one partition per run: `RUN#<account id>#<execution id>`, holding a small
+//! control item (`RUN`: status, cursor, steps, version, lease, times, index keys), the input
+//! (`INPUT`, written once) and the state (`STATE`, written when it changes). No account
+//! partition takes a run's writes, and a step rewrites the control item (and the state, if the
+//! step changed it), never the input. Every write is conditional on the version that was read,
+//! and a write that ends a run changes the usage counters and the in-flight count in the same
+//! transaction, so the counters never drift from the records.
 //!
 //! In-flight runs carry `wake_shard` / `wake_at`, the keys of the sparse `wake` index that the
-//! sweep queries for runs whose lease or time limit has run out. Every run carries `runs_pk` /
-//! `runs_sk`, the keys of the `runs` index that lists an account's runs newest first, spread
-//! over [`RUN_LIST_SHARDS`] partitions per account so that no one partition takes every run's
-//! writes. Ended runs carry a `ttl` 90 days on.
+//! sweep queries for runs whose lease, sleep or time limit has run out. Every run carries
+//! `runs_pk` / `runs_sk`, the keys of the `runs` index that lists an account's runs newest
+//! first, spread over [`RUN_LIST_SHARDS`] partitions per account. Ended runs' items carry a
+//! `ttl` 90 days on.
 //!
 //! An `Idempotency-Key` is `IDEMPOTENCY#<account id>#<sha256 of the key>` / `IDEMPOTENCY`,
 //! written in the transaction that starts its run. The account's in-flight count is kept in
 //! `INFLIGHT#<account id>#<shard>` / `INFLIGHT` (`count`), raised by the start (below the
 //! shard's share of the quota) and lowered by the end, each in the run's own transaction.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, builders::PutBuilder};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use aws_sdk_dynamodb::{
+    operation::put_item::PutItemError,
+    types::{AttributeValue, Put, TransactWriteItem, Update},
+};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ACCOUNT_PREFIX, Store, StoreError, account_pk, query_all, s,
-    table::{PARTITION_KEY, RUNS_INDEX, RUNS_PK, RUNS_SK, SORT_KEY, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
+    Item, Store, StoreError, query_all, s,
+    table::{PARTITION_KEY, RUNS_INDEX, RUNS_PK, RUNS_SK, SORT_KEY, TTL, WAKE_AT, WAKE_INDEX, WAKE_SHARD},
 };
 use crate::domain::{
     audit::AuditEvent,
@@ -28,14 +37,22 @@ use crate::domain::{
     pages::{Page, PageRequest},
 };
 
-/// The `wake` index is spread over this many partitions so that no one partition takes every
-/// in-flight run's writes.
-pub const WAKE_SHARDS: u32 = 8;
+/// The `wake` index is spread over this many partitions, for all accounts together: a run writes
+/// it about three times (start, pick-up, end), so 32 partitions take some 10,000 runs a second.
+pub const WAKE_SHARDS: u32 = 32;
 /// Each account's runs are listed from this many partitions of the `runs` index: a page costs
 /// as many Queries (at once), and the index takes an account's run writes spread this wide.
 pub const RUN_LIST_SHARDS: u32 = 8;
 const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 const INFLIGHT_SK: &str = "INFLIGHT";
+
+const RUN_PREFIX: &str = "RUN#";
+const CONTROL_SK: &str = "RUN";
+const INPUT_SK: &str = "INPUT";
+const STATE_SK: &str = "STATE";
+/// The record's attributes kept outside the control item, each in its own item.
+const INPUT: &str = "input";
+const STATE: &str = "state";
 
 /// What a start did.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,31 +64,30 @@ pub enum Started {
     ShardFull,
 }
 
-const EXECUTION_SK_PREFIX: &str = "EXEC#";
-
-/// The table keys of an item, as the `wake` index and the stream carry them.
+/// The table keys of an item, as the `wake` index carries them.
 #[derive(Deserialize)]
 pub(super) struct TableKeys {
     pk: String,
-    sk: String,
 }
 
 impl TableKeys {
-    /// The run an execution item's keys name; `None` for any other item.
+    /// The run a control item's keys name; `None` for any other item.
     pub(super) fn run(&self) -> Option<RunRef> {
+        let (account_id, execution_id) = self.pk.strip_prefix(RUN_PREFIX)?.split_once('#')?;
         Some(RunRef {
-            account_id: self.pk.strip_prefix(ACCOUNT_PREFIX)?.to_owned(),
-            execution_id: self.sk.strip_prefix(EXECUTION_SK_PREFIX)?.to_owned(),
+            account_id: account_id.to_owned(),
+            execution_id: execution_id.to_owned(),
         })
     }
 }
 
+/// The control item: the record (`&Execution` when written) without its input and state.
 #[derive(Serialize, Deserialize)]
-struct ExecutionItem {
+struct ControlItem<E> {
     pk: String,
     sk: String,
     #[serde(flatten)]
-    execution: Execution,
+    execution: E,
     // Index keys must be absent, never null, on runs that have ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     wake_shard: Option<String>,
@@ -102,20 +118,46 @@ fn runs_pk(account_id: &str, shard: u32) -> String {
     format!("RUNS#{account_id}#{shard}")
 }
 
-fn execution_sk(execution_id: &str) -> String {
-    format!("{EXECUTION_SK_PREFIX}{execution_id}")
+fn run_pk(account_id: &str, execution_id: &str) -> String {
+    format!("{RUN_PREFIX}{account_id}#{execution_id}")
 }
 
 fn wake_shard(execution_id: &str) -> String {
     format!("WAKE#{}", shard_of(execution_id, WAKE_SHARDS))
 }
 
+/// When an ended run's items are cleaned up (epoch seconds); `None` while it is in flight.
+fn record_ttl(execution: &Execution) -> Option<i64> {
+    execution
+        .duration_ms
+        .map(|duration| (execution.started_ms + duration + RECORD_KEPT_FOR_MS) / 1000)
+}
+
+/// A fingerprint of a run's state text, to tell whether a step changed it.
+fn state_fingerprint(state: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    state.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Which of a run's items a read takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    /// All of them, as the API shows a run.
+    Whole,
+    /// The control item and the state: what carrying a run on needs (its state began as a copy
+    /// of its input).
+    WithoutInput,
+}
+
 impl Store {
-    fn execution_put(&self, execution: &Execution) -> Result<PutBuilder, StoreError> {
-        let item = ExecutionItem {
-            pk: account_pk(&execution.account_id),
-            sk: execution_sk(&execution.execution_id),
-            execution: execution.clone(),
+    /// A run's control item, input and state as items, from `execution`.
+    fn run_items(&self, execution: &Execution) -> Result<(Item, Item, Item), StoreError> {
+        let pk = run_pk(&execution.account_id, &execution.execution_id);
+        let mut control = serde_dynamo::to_item(ControlItem {
+            pk: pk.clone(),
+            sk: CONTROL_SK.to_owned(),
+            execution,
             wake_shard: execution.wake_at_ms.map(|_| wake_shard(&execution.execution_id)),
             wake_at: execution.wake_at_ms,
             runs_pk: runs_pk(
@@ -123,13 +165,31 @@ impl Store {
                 shard_of(&execution.execution_id, RUN_LIST_SHARDS),
             ),
             runs_sk: execution.execution_id.clone(),
-            ttl: execution
-                .duration_ms
-                .map(|duration| (execution.started_ms + duration + RECORD_KEPT_FOR_MS) / 1000),
+            ttl: record_ttl(execution),
+        })?;
+        let part = |sk: &str, name: &str, control: &mut Item| -> Item {
+            let mut item = Item::from([
+                (PARTITION_KEY.to_owned(), s(pk.clone())),
+                (SORT_KEY.to_owned(), s(sk)),
+            ]);
+            if let Some(value) = control.remove(name) {
+                item.insert(name.to_owned(), value);
+            }
+            if let Some(ttl) = control.get(TTL) {
+                item.insert(TTL.to_owned(), ttl.clone());
+            }
+            item
         };
+        let input = part(INPUT_SK, INPUT, &mut control);
+        let state = part(STATE_SK, STATE, &mut control);
+        Ok((control, input, state))
+    }
+
+    fn put_item(&self, item: Item) -> Result<Put, StoreError> {
         Ok(Put::builder()
             .table_name(&*self.table)
-            .set_item(Some(serde_dynamo::to_item(&item)?)))
+            .set_item(Some(item))
+            .build()?)
     }
 
     /// Records a new run and counts it in its day, in one transaction, binding `idempotency`
@@ -142,12 +202,16 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
         shard_cap: Option<u32>,
     ) -> Result<Started, StoreError> {
-        let put = self
-            .execution_put(execution)?
+        let (control, input, state) = self.run_items(execution)?;
+        let control = Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(control))
             .condition_expression("attribute_not_exists(pk)")
             .build()?;
         let mut items = vec![
-            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().put(control).build(),
+            TransactWriteItem::builder().put(self.put_item(input)?).build(),
+            TransactWriteItem::builder().put(self.put_item(state)?).build(),
             TransactWriteItem::builder()
                 .update(self.usage_update(execution)?)
                 .build(),
@@ -168,7 +232,7 @@ impl Store {
         };
         let failed = self.transact_naming_failures(items).await?;
         if failed.is_empty() {
-            self.notify_if_runnable(execution);
+            self.dispatch_if_runnable(execution).await;
             return Ok(Started::Yes);
         }
         // The binding comes before the quota: a repeat is answered even at the quota.
@@ -250,21 +314,69 @@ impl Store {
         }))
     }
 
+    /// A run as the API shows it: one strongly consistent Query of its partition.
     pub async fn get_execution(
         &self,
         account_id: &str,
         execution_id: &str,
     ) -> Result<Option<Execution>, StoreError> {
+        self.read_run(account_id, execution_id, Parts::Whole).await
+    }
+
+    /// A run to carry on: as [`Store::get_execution`] without reading its input (left empty;
+    /// carrying a run on never reads it).
+    pub async fn run_to_carry_on(&self, run: &RunRef) -> Result<Option<Execution>, StoreError> {
+        self.read_run(&run.account_id, &run.execution_id, Parts::WithoutInput)
+            .await
+    }
+
+    async fn read_run(
+        &self,
+        account_id: &str,
+        execution_id: &str,
+        parts: Parts,
+    ) -> Result<Option<Execution>, StoreError> {
         if !is_plausible_id(execution_id) {
             return Ok(None);
         }
-        let Some(item) = self
-            .get(account_pk(account_id), execution_sk(execution_id))
-            .await?
-        else {
+        let query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .consistent_read(true)
+            .expression_attribute_values(":pk", s(run_pk(account_id, execution_id)));
+        // Sort keys: INPUT < RUN < STATE.
+        let query = match parts {
+            Parts::Whole => query.key_condition_expression("pk = :pk"),
+            Parts::WithoutInput => query
+                .key_condition_expression("pk = :pk AND sk >= :control")
+                .expression_attribute_values(":control", s(CONTROL_SK)),
+        };
+        // A run's items together stay under the record budget, far below a Query page's 1 MB.
+        let items = query.send().await?.items.unwrap_or_default();
+        let mut control = None;
+        let mut input = Some(s(""));
+        let mut state = None;
+        for mut item in items {
+            match item
+                .get(SORT_KEY)
+                .and_then(|sk| sk.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(CONTROL_SK) => control = Some(item),
+                Some(INPUT_SK) => input = item.remove(INPUT),
+                Some(STATE_SK) => state = item.remove(STATE),
+                _ => {}
+            }
+        }
+        let Some(mut control) = control else {
             return Ok(None);
         };
-        Ok(Some(serde_dynamo::from_item::<_, ExecutionItem>(item)?.execution))
+        control.extend(input.map(|input| (INPUT.to_owned(), input)));
+        control.extend(state.map(|state| (STATE.to_owned(), state)));
+        let mut execution = serde_dynamo::from_item::<_, ControlItem<Execution>>(control)?.execution;
+        execution.stored_state = Some(state_fingerprint(&execution.state));
+        Ok(Some(execution))
     }
 
     /// Writes `execution` if nobody wrote since it was read at its current version; on
@@ -279,6 +391,8 @@ impl Store {
     }
 
     /// [`Store::save_execution`], with `event` (a cancel's or a resume's) in the same transaction.
+    /// A step that changes nothing but the control item is one conditional `PutItem`; the state,
+    /// an event or an end make it one transaction.
     pub async fn save_execution_recorded(
         &self,
         execution: &mut Execution,
@@ -287,16 +401,68 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let read_version = execution.version;
         execution.version += 1;
-        let put = self
-            .execution_put(execution)?
-            .condition_expression("version = :read_version")
-            .expression_attribute_values(":read_version", AttributeValue::N(read_version.to_string()))
+        let saved = self.write_run(execution, read_version, previous, event).await;
+        match saved {
+            Ok(true) => {
+                execution.stored_state = Some(state_fingerprint(&execution.state));
+                self.dispatch_if_runnable(execution).await;
+            }
+            Ok(false) | Err(_) => execution.version = read_version,
+        }
+        saved
+    }
+
+    async fn write_run(
+        &self,
+        execution: &Execution,
+        read_version: u64,
+        previous: Status,
+        event: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        let (control, input, state) = self.run_items(execution)?;
+        let ends = execution.status.is_terminal() && !previous.is_terminal();
+        let state_changed = execution.stored_state != Some(state_fingerprint(&execution.state));
+        let condition = "version = :read_version";
+        let read_version = AttributeValue::N(read_version.to_string());
+        if !ends && !state_changed && event.is_none() {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&*self.table)
+                .set_item(Some(control))
+                .condition_expression(condition)
+                .expression_attribute_values(":read_version", read_version)
+                .send()
+                .await;
+            return match put {
+                Ok(_) => Ok(true),
+                Err(error)
+                    if matches!(
+                        error.as_service_error(),
+                        Some(PutItemError::ConditionalCheckFailedException(_))
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(error) => Err(error.into()),
+            };
+        }
+        let control = Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(control))
+            .condition_expression(condition)
+            .expression_attribute_values(":read_version", read_version)
             .build()?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![TransactWriteItem::builder().put(control).build()];
+        if state_changed || ends {
+            items.push(TransactWriteItem::builder().put(self.put_item(state)?).build());
+        }
         if let Some(event) = event {
             items.push(self.audit_put(&execution.account_id, event)?);
         }
-        if execution.status.is_terminal() && !previous.is_terminal() {
+        if ends {
+            // The input stays as it was written; it gets the record's cleanup time.
+            items.push(self.ttl_update(input, record_ttl(execution))?);
             if let Some(shard) = execution.inflight_shard {
                 items.push(self.inflight_change(&execution.account_id, shard, -1, None)?);
             }
@@ -306,20 +472,23 @@ impl Store {
                     .build(),
             );
         }
-        match self.transact(items).await {
-            Ok(true) => {
-                self.notify_if_runnable(execution);
-                Ok(true)
-            }
-            Ok(false) => {
-                execution.version = read_version;
-                Ok(false)
-            }
-            Err(error) => {
-                execution.version = read_version;
-                Err(error)
-            }
-        }
+        self.transact(items).await
+    }
+
+    /// Sets the cleanup time of the item with `item`'s keys.
+    fn ttl_update(&self, item: Item, ttl: Option<i64>) -> Result<TransactWriteItem, StoreError> {
+        let keys = item
+            .into_iter()
+            .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
+            .collect();
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(keys))
+            .update_expression("SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":ttl", AttributeValue::N(ttl.unwrap_or(0).to_string()))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// The runs of one `wake` shard whose lease or time limit has run out by `now_ms`.
@@ -447,8 +616,8 @@ impl Store {
             query = query
                 .exclusive_start_key(RUNS_PK, s(runs_pk(account_id, shard)))
                 .exclusive_start_key(RUNS_SK, s(after))
-                .exclusive_start_key(PARTITION_KEY, s(account_pk(account_id)))
-                .exclusive_start_key(SORT_KEY, s(execution_sk(after)));
+                .exclusive_start_key(PARTITION_KEY, s(run_pk(account_id, after)))
+                .exclusive_start_key(SORT_KEY, s(CONTROL_SK));
         }
         let output = query.send().await?;
         let last_evaluated = output

@@ -79,7 +79,16 @@ impl Store {
         if !is_plausible_id(graph_id) {
             return Ok(None);
         }
-        let Some(item) = self.get(account_pk(account_id), flow_sk(graph_id)).await? else {
+        // Flows never change once saved: an eventually consistent read (half the capacity) is
+        // enough, except just after the save, when only a strongly consistent one may see it.
+        let item = match self
+            .get_eventually(account_pk(account_id), flow_sk(graph_id))
+            .await?
+        {
+            Some(item) => Some(item),
+            None => self.get(account_pk(account_id), flow_sk(graph_id)).await?,
+        };
+        let Some(item) = item else {
             return Ok(None);
         };
         let item: FlowItem = serde_dynamo::from_item(item)?;

@@ -481,7 +481,11 @@ impl Store {
 
     /// How many runs the account may have in flight.
     pub async fn max_in_flight(&self, account_id: &str) -> Result<u32, StoreError> {
-        let item = self.get(account_pk(account_id), ACCOUNT_SK.to_owned()).await?;
+        // Eventually consistent (half the capacity of every invoke's read): a new quota may
+        // take a second to apply.
+        let item = self
+            .get_eventually(account_pk(account_id), ACCOUNT_SK.to_owned())
+            .await?;
         let quota = item
             .map(serde_dynamo::from_item::<_, AccountItem>)
             .transpose()?

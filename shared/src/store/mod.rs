@@ -1,7 +1,7 @@
 //! Everything that talks to DynamoDB, and the only module that names the SDK or an attribute:
 //! one table, laid out in `docs/table-design.md`. [`table`] defines it, [`client`] connects to
 //! it, one file per concept (keys, flows, executions, usage) adds its methods to [`Store`], and
-//! [`stream`] reads the table's stream records.
+//! [`queue`] sends the runs queue's messages: every write that makes a run runnable sends one.
 
 mod audit;
 pub mod client;
@@ -9,13 +9,15 @@ mod device;
 mod executions;
 mod flows;
 mod keys;
-pub mod stream;
+pub mod queue;
 pub mod table;
 mod usage;
 
 pub use device::GrantRefused;
-pub use executions::{Started, WAKE_SHARDS};
+pub use executions::{RUN_LIST_SHARDS, Started, WAKE_SHARDS};
 pub use keys::{KeyRoll, NewKey, RolledKey};
+pub use queue::{QueueMessage, RunQueue};
+pub use usage::USAGE_SHARDS;
 
 use std::time::Duration;
 
@@ -33,6 +35,7 @@ use crate::domain::{
     executions::{Execution, RunRef},
     ids::{is_plausible_id, new_id},
     pages::{Page, PageRequest},
+    timestamp,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -107,8 +110,19 @@ fn account_pk(account_id: &str) -> String {
     format!("{ACCOUNT_PREFIX}{account_id}")
 }
 
+type Item = std::collections::HashMap<String, AttributeValue>;
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+/// What a function reads first, so that its warm-up read is one it is allowed.
+#[derive(Clone, Copy, Debug)]
+pub enum WarmUp {
+    /// The authorizer: credentials.
+    Credentials,
+    /// The runner: flows, in accounts' partitions.
+    Flows,
 }
 
 #[derive(Clone, Debug)]
@@ -116,9 +130,9 @@ pub struct Store {
     client: Client,
     /// Shared, so that a clone per request costs no allocation.
     table: std::sync::Arc<str>,
-    /// Told of every run that a write made runnable. On AWS the table's stream does this; the
-    /// local server passes a channel instead.
-    runnable: Option<tokio::sync::mpsc::UnboundedSender<RunRef>>,
+    /// Sent every run that a write made runnable (none: runs are carried on by hand, as some
+    /// tests do).
+    queue: Option<RunQueue>,
 }
 
 impl Store {
@@ -126,25 +140,40 @@ impl Store {
         Self {
             client,
             table: std::sync::Arc::from(table.into()),
-            runnable: None,
+            queue: None,
         }
     }
 
-    /// This store, telling `runnable` of every run that one of its writes made runnable.
-    pub fn with_runnable_notifier(self, runnable: tokio::sync::mpsc::UnboundedSender<RunRef>) -> Self {
+    /// This store, sending `queue` every run that one of its writes made runnable.
+    pub fn with_queue(self, queue: RunQueue) -> Self {
         Self {
-            runnable: Some(runnable),
+            queue: Some(queue),
             ..self
         }
     }
 
-    fn notify_if_runnable(&self, execution: &Execution) {
-        if let (Some(runnable), Some(_)) = (&self.runnable, &execution.runnable) {
-            // A closed channel means the local server is shutting down: nothing to tell.
-            let _ = runnable.send(RunRef {
-                account_id: execution.account_id.clone(),
-                execution_id: execution.execution_id.clone(),
-            });
+    /// Sends a message for `execution`, just written, if the write made it runnable: at once,
+    /// or when its sleep is over. A failure is logged, not returned: the write stands, and the
+    /// sweep sends the run again once its `wake_at` passes.
+    async fn dispatch_if_runnable(&self, execution: &Execution) {
+        if execution.runnable.is_none() {
+            return;
+        }
+        let delay_ms = execution.parked_for(timestamp::now_ms()).unwrap_or(0);
+        let run = RunRef {
+            account_id: execution.account_id.clone(),
+            execution_id: execution.execution_id.clone(),
+        };
+        self.dispatch(&run, delay_ms).await;
+    }
+
+    /// Sends a message naming `run`, delivered after `delay_ms` (rounded up to whole seconds, as
+    /// SQS counts them). Failures are logged: see [`Store::dispatch_if_runnable`].
+    pub async fn dispatch(&self, run: &RunRef, delay_ms: i64) {
+        let Some(queue) = &self.queue else { return };
+        let delay_seconds = u32::try_from((delay_ms.max(0) + 999) / 1000).unwrap_or(u32::MAX);
+        if let Err(error) = queue.send(run, delay_seconds).await {
+            tracing::warn!(%error, execution_id = run.execution_id, "could not queue a run; the sweep will");
         }
     }
 
@@ -175,16 +204,23 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    async fn get(
-        &self,
-        pk: String,
-        sk: String,
-    ) -> Result<Option<std::collections::HashMap<String, AttributeValue>>, StoreError> {
+    /// A strongly consistent read of one item.
+    async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.read_item(pk, sk, true).await
+    }
+
+    /// An eventually consistent read of one item: half the capacity of [`Store::get`], for
+    /// items that never change once written, or whose change may take a second to be seen.
+    async fn get_eventually(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.read_item(pk, sk, false).await
+    }
+
+    async fn read_item(&self, pk: String, sk: String, consistent: bool) -> Result<Option<Item>, StoreError> {
         let found = self
             .client
             .get_item()
             .table_name(&*self.table)
-            .consistent_read(true)
+            .consistent_read(consistent)
             .key(PARTITION_KEY, s(pk))
             .key(SORT_KEY, s(sk))
             .send()
@@ -209,14 +245,19 @@ impl Store {
             .scan_index_forward(false)
     }
 
-    /// Opens the connection (TLS included) with a read of an item that never exists. Errors are
+    /// Opens the connection (TLS included) with a read of an item that never exists, under a
+    /// key prefix the function may read (`template.yaml` limits each to its own). Errors are
     /// ignored: the first real request will report them.
-    pub async fn warm_connection(&self) {
+    pub async fn warm_connection(&self, reads: WarmUp) {
+        let pk = match reads {
+            WarmUp::Credentials => "CREDENTIAL#WARM-UP",
+            WarmUp::Flows => "ACCOUNT#WARM-UP",
+        };
         let read = self
             .client
             .get_item()
             .table_name(&*self.table)
-            .key(PARTITION_KEY, s("WARM-UP"))
+            .key(PARTITION_KEY, s(pk))
             .key(SORT_KEY, s("WARM-UP"))
             .send()
             .await;

@@ -1,11 +1,11 @@
-//! The one table's shape. `template.yaml` declares the same; `tests/template.rs` keeps them equal.
+//! The one table's shape. `template.yaml` declares the same; `tests/contract_template.rs` keeps them equal.
 
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-        ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
     },
 };
 
@@ -65,7 +65,7 @@ fn key_schema(keys: &[(&str, KeyType)]) -> Result<Vec<KeySchemaElement>, super::
         .collect()
 }
 
-/// Creates the table (on-demand, with its indexes, a new-image stream and TTL) unless it exists
+/// Creates the table (on-demand, with its indexes and TTL) unless it exists
 /// already. For local runs and tests; on AWS the table comes from `template.yaml`.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<(), super::StoreError> {
     let attributes = ATTRIBUTES
@@ -105,13 +105,7 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), super::Stor
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(KEY_SCHEMA)?))
         .global_secondary_indexes(wake)
-        .global_secondary_indexes(runs)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()?,
-        );
+        .global_secondary_indexes(runs);
     match request.send().await {
         Ok(_) => {}
         Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => return Ok(()),

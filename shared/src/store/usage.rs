@@ -1,20 +1,26 @@
-//! Per-day usage counters: `ACCOUNT#<id>` / `USAGE#<YYYY-MM-DD>`, changed only in the
+//! Per-day usage counters, in [`USAGE_SHARDS`] shards per account: `USAGE#<account id>#<shard>` /
+//! `<YYYY-MM-DD>`, a run counted in the shard its id hashes to. They change only in the
 //! transactions that start and end runs (see `executions.rs`), by the domain's
-//! [`counter_changes`] rule.
+//! [`counter_changes`] rule; a read sums the shards. No one item takes every run of an account:
+//! each takes one run in [`USAGE_SHARDS`].
 
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
 
 use super::{
-    Store, StoreError, account_pk, query_all, s,
+    Store, StoreError, query_all, s,
     table::{PARTITION_KEY, SORT_KEY},
 };
 use crate::domain::{
     executions::Execution,
-    usage::{Counter, UsageDay, counter_changes},
+    ids::shard_of,
+    usage::{Counter, UsageDay, counter_changes, sum_by_day},
 };
 
-fn usage_sk(day: &str) -> String {
-    format!("USAGE#{day}")
+/// How many items share an account's counters of one day.
+pub const USAGE_SHARDS: u32 = 16;
+
+fn usage_pk(account_id: &str, shard: u32) -> String {
+    format!("USAGE#{account_id}#{shard}")
 }
 
 /// The attribute of a counter: the field of [`UsageDay`] it is read back into.
@@ -39,8 +45,14 @@ impl Store {
         let changes = counter_changes(execution);
         let mut update = Update::builder()
             .table_name(&*self.table)
-            .key(PARTITION_KEY, s(account_pk(&execution.account_id)))
-            .key(SORT_KEY, s(usage_sk(execution.day())));
+            .key(
+                PARTITION_KEY,
+                s(usage_pk(
+                    &execution.account_id,
+                    shard_of(&execution.execution_id, USAGE_SHARDS),
+                )),
+            )
+            .key(SORT_KEY, s(execution.day()));
         let mut additions = Vec::with_capacity(changes.len());
         for (i, (counter, delta)) in changes.into_iter().enumerate() {
             additions.push(format!("#c{i} :v{i}"));
@@ -62,19 +74,28 @@ impl Store {
         Ok(update.build()?)
     }
 
-    /// The account's day counters from `first` to `last` (inclusive, `YYYY-MM-DD`): one
-    /// Query of at most that many items, however many runs there were.
+    /// The account's day counters from `first` to `last` (inclusive, `YYYY-MM-DD`), oldest
+    /// first: one strongly consistent Query per shard, all at once, each of at most that many
+    /// items, however many runs there were.
     pub async fn usage_days(
         &self,
         account_id: &str,
         first: &str,
         last: &str,
     ) -> Result<Vec<UsageDay>, StoreError> {
-        let query = self
-            .account_query(account_id)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
-            .expression_attribute_values(":first", s(usage_sk(first)))
-            .expression_attribute_values(":last", s(usage_sk(last)));
-        query_all(query).await
+        let reads = (0..USAGE_SHARDS).map(|shard| {
+            query_all::<UsageDay>(
+                self.client
+                    .query()
+                    .table_name(&*self.table)
+                    .consistent_read(true)
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+                    .expression_attribute_values(":pk", s(usage_pk(account_id, shard)))
+                    .expression_attribute_values(":first", s(first))
+                    .expression_attribute_values(":last", s(last)),
+            )
+        });
+        let shards = futures::future::try_join_all(reads).await?;
+        Ok(sum_by_day(shards.into_iter().flatten()))
     }
 }
