@@ -9,11 +9,11 @@ node_modules: package.json package-lock.json
 dev: node_modules
 	cargo run --quiet -p axiom-local
 
-## Run every test, with DynamoDB Local started and stopped around them: the Rust suites, the
+## Run every test, with DynamoDB Local and an SQS emulator (moto) started and stopped around them: the Rust suites, the
 ## function binaries under the Lambda runtime API, API fuzzing (Schemathesis against the OpenAPI
 ## document), then the Console in headless Chromium.
 test: chromium node_modules
-	scripts/with-dynamodb-local sh -c 'cargo test --workspace && scripts/lambda-runtime-check && scripts/api-fuzz && scripts/browser-test'
+	scripts/with-dynamodb-local scripts/with-sqs sh -c 'cargo test --workspace && scripts/lambda-runtime-check && scripts/api-fuzz && scripts/browser-test'
 
 ## The browser tests' Chromium: installed from Debian's packages when missing (as root), else
 ## make test stops here, before any test, with the command to run.
@@ -29,6 +29,6 @@ lint:
 ## Benchmarks (figures in docs/performance.md): the authorizer's per-request work (criterion);
 ## usage latency with 100 vs 50,000 runs; the authorizer path against a bare GetItem (handler,
 ## release gateway, `make dev`'s build); cold starts of every function next to a hello-world
-## under a Lambda Runtime API emulator. DynamoDB Local is started around them.
+## under a Lambda Runtime API emulator; one tenant's capacity. DynamoDB Local is started around them.
 bench: node_modules
 	scripts/bench

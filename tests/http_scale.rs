@@ -46,14 +46,22 @@ async fn a_backlog_of_sleeping_runs_does_not_delay_another_account(server: Serve
         json!([{"id": "nap", "op": "sleep", "ms": BACKLOG_SLEEP_MS}]),
     )
     .await;
-    let quick = save_flow(&server, &b, json!([{"id": "one", "op": "set", "value": {"done": true}}])).await;
+    let quick = save_flow(
+        &server,
+        &b,
+        json!([{"id": "one", "op": "set", "value": {"done": true}}]),
+    )
+    .await;
     let backlog = invoke_many(&server, &a, &sleepy, BACKLOG).await;
 
     let began = Instant::now();
     let (status, run) = invoke(&server, &b, &quick, json!({}), false).await;
     assert_eq!(status, 202, "{run}");
     let id = run["execution_id"].as_str().unwrap();
-    let done = wait_until(&server, &b, id, |run| run["status"] != "queued" && run["status"] != "running").await;
+    let done = wait_until(&server, &b, id, |run| {
+        run["status"] != "queued" && run["status"] != "running"
+    })
+    .await;
     let took = began.elapsed();
     assert_eq!(done["status"], "succeeded", "{done}");
     assert!(took < WITHIN, "B's run took {took:?} behind A's backlog");
@@ -61,7 +69,10 @@ async fn a_backlog_of_sleeping_runs_does_not_delay_another_account(server: Serve
     // A's runs, meanwhile, sleep in the queue: none is held by a runner.
     let sleeping = first_sleeping(&server, &a, &backlog).await;
     assert_eq!(sleeping.status, Status::Running);
-    assert!(sleeping.lease_owner.is_none() && sleeping.sleep_until_ms.is_some(), "{sleeping:?}");
+    assert!(
+        sleeping.lease_owner.is_none() && sleeping.sleep_until_ms.is_some(),
+        "{sleeping:?}"
+    );
 
     for id in &backlog {
         assert_eq!(settle(&server, &a, id).await["status"], "succeeded");
@@ -79,12 +90,7 @@ async fn first_sleeping(
     let (_, who) = axiom_tests::answer(server.get("/v1/whoami", key)).await;
     let account_id = who["account_id"].as_str().unwrap();
     for id in runs {
-        let run = server
-            .store
-            .get_execution(account_id, id)
-            .await
-            .unwrap()
-            .unwrap();
+        let run = server.store.get_execution(account_id, id).await.unwrap().unwrap();
         if run.sleep_until_ms.is_some() {
             return run;
         }
@@ -137,6 +143,9 @@ async fn under_load_with_every_message_delivered_twice_each_run_ends_once() {
         assert_eq!(run["status"], "succeeded", "{run}");
     }
     let (_, one) = axiom_tests::runs::execution(&server, &key, &runs[0]).await;
-    assert_eq!(one["output"], json!({"v0": 0, "v1": 1, "v2": 2, "v3": 3, "v4": 4}));
+    assert_eq!(
+        one["output"],
+        json!({"v0": 0, "v1": 1, "v2": 2, "v3": 3, "v4": 4})
+    );
     assert_usage_matches_records(&server, &key).await;
 }

@@ -97,7 +97,8 @@ pub struct RunError {
 }
 
 /// One run, as stored. Times are kept both as RFC 3339 text (shown) and epoch milliseconds
-/// (computed with).
+/// (computed with). Absent values are left out of the item rather than stored as nulls: the
+/// run's control item is rewritten at every step and billed by the kilobyte.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Execution {
     pub execution_id: String,
@@ -109,17 +110,22 @@ pub struct Execution {
     pub input: String,
     /// The run's state object as JSON text; the output once succeeded.
     pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
     pub steps: Vec<StepRecord>,
     /// Index of the next step to run (the paused step while paused).
     pub cursor: usize,
     /// While compensating: compensations of completed steps below this index remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensate_below: Option<usize>,
     /// The step failure that started the compensation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<RunError>,
     pub started_at: String,
     pub started_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<i64>,
     /// Incremented by every write; each write is conditional on the version it read.
     pub version: u64,
@@ -128,12 +134,17 @@ pub struct Execution {
     /// Active time used before the current active period.
     pub active_used_ms: i64,
     /// Start of the current active period; `None` while paused and once ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_since_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until_ms: Option<i64>,
     /// Present while the run waits for a runner: the table stream's filter selects on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runnable: Option<String>,
     /// When the sweep must look at the run (lease expiry or deadline); `None` once ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_at_ms: Option<i64>,
     /// The shard of its account's in-flight count the run is counted in (runs started before
     /// quotas were counted have none).

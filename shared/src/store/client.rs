@@ -146,6 +146,12 @@ async fn fixed_client(
     Client::new(&sdk)
 }
 
+/// An SQS client from the SDK's standard environment (`AWS_ENDPOINT_URL_SQS` included), as the
+/// runs queue's: see [`sdk_config`].
+pub async fn sqs_client() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&sdk_config().await)
+}
+
 /// The store for this process, from the environment; with the runs queue when `QUEUE_URL` names
 /// it (the functions that make runs runnable).
 pub async fn store() -> super::Store {

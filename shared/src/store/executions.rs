@@ -241,6 +241,8 @@ impl Store {
         } else if counted.is_some_and(|index| failed.contains(&index)) {
             Ok(Started::ShardFull)
         } else {
+            // Started by the lost send: its message may not have gone out.
+            self.dispatch_if_runnable(execution).await;
             Ok(Started::Yes)
         }
     }
