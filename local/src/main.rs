@@ -12,7 +12,7 @@ use tokio::{net::TcpListener, process::Child};
 const DEMO_EMAIL: &str = "demo@axiom.local";
 const DEMO_TENANT: &str = "demo";
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     axiom_shared::logging::init(std::io::stderr);
     match run().await {

@@ -10,9 +10,25 @@
 //!
 //! next to a hello-world `lambda_runtime` binary (`benches/hello-lambda`) built with the same
 //! profile in the same `cargo build`. The binaries are started in turn (round after round, a
-//! fresh process each time), the first round discarded. Prints a table of medians with the
-//! ratio of init + first answer to the hello-world's (target ≤ 2.0). `scripts/bench` builds the
-//! binaries; run it as `scripts/with-dynamodb-local cargo bench -p axiom-tests --bench cold_start`.
+//! fresh process each time; 60 rounds, or `BENCH_COLD_STARTS`), the first round discarded.
+//! Prints a table of medians with the ratio of init + first answer to the hello-world's (target
+//! ≤ 2.0). `scripts/bench` builds the binaries; run it as
+//! `scripts/with-dynamodb-local cargo bench -p axiom-tests --bench cold_start`.
+//!
+//! DynamoDB Local answers a new connection's first request more slowly than the hello-world's
+//! whole cold start, so the table also has an adjusted figure, labelled as such: init + first
+//! answer minus DynamoDB Local's own time for the calls, estimated in the same run as
+//! - the function's warm answer beyond the hello-world's (the same calls, on an open connection);
+//! - plus what a new connection's first request costs over the next one (a new client's
+//!   `GetItem`, measured between the starts, as is a `TransactWriteItems` for comparison);
+//! - plus, for the functions that open the connection during init (authorizer, runner), their
+//!   warm-up `GetItem` (the next request's time).
+//!
+//! Each start is adjusted by its own warm answer (from the same process, moments later), the
+//! connection figures being medians over the rounds; the table shows the median adjusted start.
+//! A first answer that opens several connections at once (usage's and the sweeper's concurrent
+//! queries) pays the new-connection cost more than once and is adjusted for one only: its
+//! adjusted figure is an upper bound.
 
 mod common;
 
@@ -23,7 +39,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use axiom_shared::{
     domain::{flows::Definition, ids::new_id, keys::KeyHash},
     store::{
@@ -42,6 +58,11 @@ use tokio::{net::TcpListener, process::Command, sync::oneshot};
 
 const RUNTIME: &str = "/2018-06-01/runtime";
 const TARGET: f64 = 2.0;
+
+/// For the adjusted figure: the functions that call no database (`run_route_without_store`),
+/// and those that open their connection during init (`warm_connection`, `shared/src/lambda.rs`).
+const WITHOUT_DATABASE: [&str; 3] = ["hello-lambda", "whoami", "console"];
+const WARMED_IN_INIT: [&str; 2] = ["authorizer", "runner"];
 
 /// What one start saw.
 #[derive(Debug)]
@@ -199,6 +220,21 @@ async fn start(name: &str, event: &str, table: &str) -> Result<Start, String> {
     })
 }
 
+/// DynamoDB Local's time for two requests from a new client: the first on its new connection
+/// (connecting included), and the next one.
+async fn on_a_new_connection<F: Future<Output = ()>>(
+    endpoint: &str,
+    request: impl Fn(client::Client) -> F,
+) -> (Duration, Duration) {
+    let fresh = client::local_dynamodb_client(endpoint).await;
+    let started = Instant::now();
+    request(fresh.clone()).await;
+    let first = started.elapsed();
+    let started = Instant::now();
+    request(fresh).await;
+    (first, started.elapsed())
+}
+
 /// `BENCH_FUNCTION_ENV=NAME=VALUE,...`: more variables for every function started (such as
 /// `SSL_CERT_FILE=...`, to compare with the system's root certificates loaded).
 fn extra_environment() -> Vec<(String, String)> {
@@ -250,7 +286,7 @@ async fn main() {
     let rounds: usize = std::env::var("BENCH_COLD_STARTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(15);
+        .unwrap_or(60);
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("needs DynamoDB Local: run it inside scripts/with-dynamodb-local");
     let dynamodb = client::local_dynamodb_client(&endpoint).await;
@@ -312,7 +348,7 @@ async fn main() {
             "device".into(),
             routed(&as_account("whoami"), "POST", "/v1/auth/device"),
         ),
-        ("runner".into(), as_account("runner-stream")),
+        ("runner".into(), as_account("runner-queue")),
         ("sweeper".into(), as_account("sweeper-schedule")),
     ];
     // Every function under functions/ that has an event here; the others are named.
@@ -343,31 +379,44 @@ async fn main() {
         .collect();
 
     // DynamoDB Local's own time for what a cold function asks of it, measured between the
-    // starts: the first GetItem on a new connection (connecting included) and a second one.
+    // starts from new clients: a GetItem of the credential, and a one-item transaction (a put of
+    // an item of its own), each the first on a new connection and then the next one.
     let credential_pk = AttributeValue::S(format!("CREDENTIAL#{}", KeyHash::of(&key).as_str()));
     let credential_sk = AttributeValue::S("CREDENTIAL".into());
-    let mut fresh_connection = (Vec::new(), Vec::new());
+    let get_item = |dynamodb: client::Client| {
+        let request = dynamodb
+            .get_item()
+            .table_name(&table_name)
+            .consistent_read(true)
+            .key(PARTITION_KEY, credential_pk.clone())
+            .key(SORT_KEY, credential_sk.clone());
+        async move { assert!(request.send().await.unwrap().item.is_some()) }
+    };
+    let transaction = |dynamodb: client::Client| {
+        let put = Put::builder()
+            .table_name(&table_name)
+            .item(
+                PARTITION_KEY,
+                AttributeValue::S(format!("COLD-START-PROBE#{}", new_id())),
+            )
+            .item(SORT_KEY, AttributeValue::S("PROBE".into()))
+            .build()
+            .unwrap();
+        let request = dynamodb
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build());
+        async move { request.send().await.map(drop).unwrap() }
+    };
+    let (mut fresh_get, mut fresh_transaction) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     let mut starts: Vec<Vec<Start>> = functions.iter().map(|_| Vec::new()).collect();
     for round in 0..=rounds {
-        let fresh = client::local_dynamodb_client(&endpoint).await;
-        let mut times = Vec::new();
-        for _ in 0..2 {
-            let started = Instant::now();
-            let found = fresh
-                .get_item()
-                .table_name(&table_name)
-                .consistent_read(true)
-                .key(PARTITION_KEY, credential_pk.clone())
-                .key(SORT_KEY, credential_sk.clone())
-                .send()
-                .await
-                .unwrap();
-            times.push(started.elapsed());
-            assert!(found.item.is_some());
-        }
+        let get = on_a_new_connection(&endpoint, get_item).await;
+        let transact = on_a_new_connection(&endpoint, transaction).await;
         if round > 0 {
-            fresh_connection.0.push(times[0]);
-            fresh_connection.1.push(times[1]);
+            fresh_get.0.push(get.0);
+            fresh_get.1.push(get.1);
+            fresh_transaction.0.push(transact.0);
+            fresh_transaction.1.push(transact.1);
         }
         // A rotating order: each function follows each other in turn.
         for step in 0..functions.len() {
@@ -396,33 +445,87 @@ async fn main() {
          starts each ({})",
         common::machine()
     );
+    // DynamoDB Local's own time (module documentation): what a new connection's first request
+    // costs over the next one, and the hello-world's warm answer (the Runtime API's round trip).
+    let (new_get, next_get) = (median(&fresh_get.0), median(&fresh_get.1));
+    let new_connection = median(
+        &fresh_get
+            .0
+            .iter()
+            .zip(&fresh_get.1)
+            .map(|(first, next)| first.saturating_sub(*next))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(functions[0].0, "hello-lambda");
+    let hello_warm = median(&starts[0].iter().map(|s| s.warm_answer).collect::<Vec<_>>());
     println!(
-        "  {:<13} {:>8} {:>9} {:>13} {:>12} {:>15} {:>8}",
-        "function", "size", "init", "first answer", "init + first", "(warm answer)", "× hello"
+        "  {:<13} {:>8} {:>9} {:>13} {:>12} {:>15} {:>8} {:>15} {:>8}",
+        "function",
+        "size",
+        "init",
+        "first answer",
+        "init + first",
+        "(warm answer)",
+        "× hello",
+        "adjusted: − DB",
+        "× hello"
     );
     let mut hello_total = None;
-    let mut missed = Vec::new();
+    let (mut missed, mut missed_adjusted) = (Vec::new(), Vec::new());
     for ((name, _), (runs, size)) in functions.iter().zip(starts.iter().zip(&sizes)) {
         let of = |part: fn(&Start) -> Duration| median(&runs.iter().map(part).collect::<Vec<_>>());
         let total = of(|s| s.init + s.first_answer);
-        let ratio = total.as_secs_f64() / hello_total.get_or_insert(total).as_secs_f64();
+        let warm = of(|s| s.warm_answer);
+        let hello = *hello_total.get_or_insert(total);
+        // Per start (its first and warm answers come from the same process, moments apart),
+        // then the median.
+        let database = |start: &Start| match *name {
+            name if WITHOUT_DATABASE.contains(&name) => Duration::ZERO,
+            name if WARMED_IN_INIT.contains(&name) => {
+                start.warm_answer.saturating_sub(hello_warm) + new_connection + next_get
+            }
+            _ => start.warm_answer.saturating_sub(hello_warm) + new_connection,
+        };
+        let adjusted = median(
+            &runs
+                .iter()
+                .map(|s| (s.init + s.first_answer).saturating_sub(database(s)))
+                .collect::<Vec<_>>(),
+        );
+        let ratio = total.as_secs_f64() / hello.as_secs_f64();
+        let adjusted_ratio = adjusted.as_secs_f64() / hello.as_secs_f64();
         if ratio > TARGET {
             missed.push(*name);
         }
+        if adjusted_ratio > TARGET {
+            missed_adjusted.push(*name);
+        }
         println!(
-            "  {name:<13} {:>5.2} MB {:>6.2} ms {:>10.2} ms {:>9.2} ms {:>12.2} ms {ratio:>7.2}×",
+            "  {name:<13} {:>5.2} MB {:>6.2} ms {:>10.2} ms {:>9.2} ms {:>12.2} ms {ratio:>7.2}× \
+             {:>12.2} ms {adjusted_ratio:>7.2}×",
             *size as f64 / 1e6,
             ms(of(|s| s.init)),
             ms(of(|s| s.first_answer)),
             ms(total),
-            ms(of(|s| s.warm_answer)),
+            ms(warm),
+            ms(adjusted),
         );
     }
     println!(
-        "  DynamoDB Local alone, from this process: GetItem on a new connection {:.2} ms, the next \
-         one {:.2} ms (medians)",
-        ms(median(&fresh_connection.0)),
-        ms(median(&fresh_connection.1)),
+        "  DynamoDB Local alone, from this process, on a new connection then the next request \
+         (medians): GetItem {:.2} then {:.2} ms, TransactWriteItems {:.2} then {:.2} ms",
+        ms(new_get),
+        ms(next_get),
+        ms(median(&fresh_transaction.0)),
+        ms(median(&fresh_transaction.1)),
+    );
+    println!(
+        "  adjusted, per start: init + first answer − (its warm answer − the hello-world's {:.2} ms) \
+         − a new connection's first GetItem over the next one, {:.2} ms − for authorizer and \
+         runner the warm-up GetItem, {:.2} ms (medians); an estimate, not a measurement",
+        ms(hello_warm),
+        ms(new_connection),
+        ms(next_get),
     );
     if !unmeasured.is_empty() {
         println!(
@@ -431,12 +534,14 @@ async fn main() {
             unmeasured.join(", ")
         );
     }
-    if missed.is_empty() {
-        println!("every function within {TARGET:.1}× the hello-world's init + first answer");
-    } else {
-        println!(
-            "over {TARGET:.1}× the hello-world's init + first answer: {}",
-            missed.join(", ")
-        );
+    for (label, missed) in [("", missed), ("adjusted ", missed_adjusted)] {
+        if missed.is_empty() {
+            println!("every function's {label}init + first answer within {TARGET:.1}× the hello-world's");
+        } else {
+            println!(
+                "{label}init + first answer over {TARGET:.1}× the hello-world's: {}",
+                missed.join(", ")
+            );
+        }
     }
 }
