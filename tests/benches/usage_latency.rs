@@ -1,7 +1,8 @@
 //! `make bench`: the latency of `GET /v1/usage` (handler and DynamoDB Local, no HTTP) for an
-//! account with 100 runs in the window and one with 50,000, measured in the same run on the
-//! same database. Usage reads only per-day counters, so the two should match; the run fails
-//! if the larger account is more than 1.3 times slower (median).
+//! account with 480 runs in the window and one with 50,000, measured in the same run on the
+//! same database. Usage reads only per-day counters, one item per day and usage shard at most
+//! (30 × 16), and the 480 runs are chosen to fill every one of them; so the two should match,
+//! and the run fails if the larger account is more than 1.3 times slower (median).
 
 use std::time::{Duration, Instant};
 
@@ -11,19 +12,35 @@ use axiom_shared::{
         accounts::Account,
         executions::{Execution, StartIds},
         flows::Definition,
-        ids::new_id,
+        ids::{new_id, shard_of},
         timestamp,
     },
-    store::Store,
+    store::{Store, USAGE_SHARDS},
 };
 use axiom_tests::{account, event_as, operator, store};
 use futures::{StreamExt, stream};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// `count` runs spread over the last 30 days, each started and then ended (cancelled), so
-/// every one changed its day's counters twice, as real runs do.
-async fn seed(store: &Store, account: &Account, count: usize) {
+/// Run ids: `count` of them, or with `fill_every_counter` one per usage shard and day (the
+/// `i`-th on day `i % 30`, in shard `i / 30`), the fewest runs that make every counter item.
+fn run_ids(count: usize, fill_every_counter: bool) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            loop {
+                let id = new_id();
+                let shard = (i / 30) as u32;
+                if !fill_every_counter || shard_of(&id, USAGE_SHARDS) == shard {
+                    break id;
+                }
+            }
+        })
+        .collect()
+}
+
+/// A run of each id, the `i`-th on the `i % 30`-th of the last 30 days, each started and then
+/// ended (cancelled), so every one changed its day's counters twice, as real runs do.
+async fn seed(store: &Store, account: &Account, ids: Vec<String>) {
     let definition = Definition::parse(&serde_json::json!({"steps": [{"id": "a", "op": "pause"}]})).unwrap();
     let flow = store
         .create_flow(
@@ -36,12 +53,12 @@ async fn seed(store: &Store, account: &Account, count: usize) {
         .await
         .unwrap();
     let now = timestamp::now_ms();
-    stream::iter(0..count)
-        .for_each_concurrent(16, |i| {
+    stream::iter(ids.into_iter().enumerate())
+        .for_each_concurrent(16, |(i, execution_id)| {
             let (definition, flow) = (&definition, &flow);
             async move {
                 let ids = StartIds {
-                    execution_id: new_id(),
+                    execution_id,
                     account_id: account.account_id.clone(),
                     graph_id: flow.graph_id.clone(),
                     key_id: "bench".into(),
@@ -89,9 +106,10 @@ async fn main() {
     let (small_account, _) = account(&store, "small").await;
     let (large_account, _) = account(&store, "large").await;
     let seeding = Instant::now();
-    seed(&store, &small_account, 100).await;
-    seed(&store, &large_account, large).await;
-    println!("seeded 100 + {large} runs in {:.1?}", seeding.elapsed());
+    let small = (USAGE_SHARDS * 30) as usize;
+    seed(&store, &small_account, run_ids(small, true)).await;
+    seed(&store, &large_account, run_ids(large, false)).await;
+    println!("seeded {small} + {large} runs in {:.1?}", seeding.elapsed());
 
     let mut samples = [Vec::new(), Vec::new()];
     for round in 0..320 {
@@ -115,7 +133,7 @@ async fn main() {
 
     let mut medians = Vec::new();
     for (name, mut times) in [
-        ("100 runs", samples[0].clone()),
+        (&*format!("{small} runs"), samples[0].clone()),
         (&*format!("{large} runs"), samples[1].clone()),
     ] {
         times.sort();
