@@ -583,6 +583,10 @@ fn the_runner_is_fed_by_the_run_queue_in_batches_with_partial_failures() {
     assert_eq!(maximum["Default"], 50);
     assert_eq!(maximum["MinValue"], 2, "the least SQS event sources allow");
     assert_eq!(maximum["MaxValue"], 1000);
+    // `make dev` dispatches within the deployment's bounds (PRODUCT.md §16).
+    let local = axiom_local::queue::QueueConfig::default();
+    assert_eq!(maximum["Default"], axiom_local::RUNNER_MAX_CONCURRENCY as u64);
+    assert_eq!(properties["BatchSize"], local.batch_size as u64);
     let timeout_ms = int_of(&runner["Timeout"]) * 1000;
     assert!(
         timeout_ms >= axiom_shared::runner::RUNNER_BUDGET_MS + 20_000,

@@ -2,13 +2,16 @@
 //! files `cargo lambda invoke --data-file` and `sam local invoke -e` use), with their placeholder
 //! ids replaced by real ones.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
+};
 
 use aws_lambda_events::sqs::SqsEvent;
 use axiom_shared::{
     api::{self, routes::Function},
     domain::{
-        executions::{Execution, RunRef, StartIds, Status},
+        executions::{Execution, LEASE_MS, RunRef, StartIds, Status},
         flows::Definition,
         keys::KeyHash,
         timestamp,
@@ -514,6 +517,42 @@ async fn a_sleep_of_a_second_or_more_holds_no_runner_and_the_delayed_message_fin
     );
     assert!(done.duration_ms.unwrap() >= 1500, "{:?}", done.duration_ms);
     assert!(sent.take().is_empty(), "an ended run is not queued");
+}
+
+/// A queue that refuses every message until told to `accept`, as a failing `SendMessage` would.
+#[derive(Debug, Default)]
+struct Unreliable {
+    accept: AtomicBool,
+    sent: Sent,
+}
+
+impl SendLocally for Unreliable {
+    fn send(&self, message: QueueMessage) -> Result<(), QueueMessage> {
+        if self.accept.load(Ordering::SeqCst) {
+            self.sent.send(message)
+        } else {
+            Err(message)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_run_whose_message_could_not_be_sent_is_sent_again_by_the_sweep() {
+    let fixture = Fixture::new().await;
+    let queue = Arc::new(Unreliable::default());
+    let store = fixture.store.clone().with_queue(RunQueue::Local(queue.clone()));
+    let steps = json!([{"id": "one", "op": "set", "value": {"ok": true}}]);
+    // The start stands although its message was refused.
+    let execution = fixture.queued_run(&store, steps).await;
+    assert!(queue.sent.take().is_empty());
+    let run = RunRef {
+        account_id: fixture.account.account_id.clone(),
+        execution_id: execution.execution_id.clone(),
+    };
+    queue.accept.store(true, Ordering::SeqCst);
+    let sweep = runner::sweep(&store, timestamp::now_ms() + LEASE_MS + 1).await;
+    assert_eq!((sweep.redriven, sweep.failed), (1, 0), "{sweep:?}");
+    assert_eq!(queue.sent.take(), [QueueMessage::new(&run, 0)]);
 }
 
 #[tokio::test]

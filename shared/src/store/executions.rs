@@ -403,10 +403,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let read_version = execution.version;
         execution.version += 1;
-        let saved = self.write_run(execution, read_version, previous, event).await;
+        let state = state_fingerprint(&execution.state);
+        let state_changed = execution.stored_state != Some(state);
+        let saved = self
+            .write_run(execution, read_version, previous, state_changed, event)
+            .await;
         match saved {
             Ok(true) => {
-                execution.stored_state = Some(state_fingerprint(&execution.state));
+                execution.stored_state = Some(state);
                 self.dispatch_if_runnable(execution).await;
             }
             Ok(false) | Err(_) => execution.version = read_version,
@@ -419,11 +423,11 @@ impl Store {
         execution: &Execution,
         read_version: u64,
         previous: Status,
+        state_changed: bool,
         event: Option<&AuditEvent>,
     ) -> Result<bool, StoreError> {
         let (control, input, state) = self.run_items(execution)?;
         let ends = execution.status.is_terminal() && !previous.is_terminal();
-        let state_changed = execution.stored_state != Some(state_fingerprint(&execution.state));
         let condition = "version = :read_version";
         let read_version = AttributeValue::N(read_version.to_string());
         if !ends && !state_changed && event.is_none() {
